@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import { createAuthHelpers } from './auth/helpers.ts';
+import { authenticate, createResumeCookie } from './auth/session-auth.ts';
+import type { AppContext } from './context.ts';
+import { formBody, MALFORMED_BODY } from './http/body.ts';
+import { createCsrf } from './http/csrf.ts';
+import { HttpError } from './http/errors.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { createPageRuntime } from './pages/runtime.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppOptions {
+  /** Folder of the page templates. Default `views/pages`. */
+  pagesDir?: string;
+  log?(message: string): void;
+}
+
+/** The Express app: settings, middleware, pages, errors. It never listens (see server.ts). */
+export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
+  const { config } = ctx;
+  const production = config.env === 'production';
+  const log = options.log ?? ((message: string) => console.error(message));
+  const resume = createResumeCookie(config);
+  const csrf = createCsrf();
+  const runtime = createPageRuntime({
+    pagesDir: options.pagesDir ?? path.join(root, 'views', 'pages'),
+    cache: production,
+    showErrors: config.env === 'development',
+    services: ctx.services,
+    globals: ctx.globals,
+    authHelpers: createAuthHelpers({ ...ctx, loginLimiter: ctx.limiters.login, resume }),
+    resume,
+    guestLimiter: ctx.limiters.guests,
+    csrfToken: csrf.tokenFor,
+    log,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+
+  app.use(securityHeaders(production));
+  app.use(express.static(path.join(root, 'public'), { maxAge: production ? '1d' : 0, index: false }));
+  app.use(ctx.sessions.middleware);
+  app.use(authenticate({ users: ctx.users, guests: ctx.guests, resume, carry: ['cart', 'flash', 'csrfSecret'], now: ctx.now }));
+  app.use(formBody());
+  app.use(csrf.protect);
+  app.use(runtime.handler);
+
+  const errors: ErrorRequestHandler = (error, req, res, _next) => {
+    const status = statusOf(error);
+    if (status >= 500) log(`Error on ${req.method} ${req.originalUrl}:\n${error?.stack ?? error}`);
+    void runtime.renderError(req, res, status, {
+      detail: status >= 500 && config.env === 'development' ? String(error?.stack ?? error) : undefined,
+    });
+  };
+  app.use(errors);
+  return app;
+}
+
+/** HTTP errors keep their status; body-parser's 4xx (too large, bad charset) too; the rest are 500s. */
+function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status;
+  const { type, status } = (error ?? {}) as { type?: string; status?: number };
+  if (type === MALFORMED_BODY) return 400;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+}

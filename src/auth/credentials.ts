@@ -1,0 +1,32 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/** 20 random characters of base64url: 120 bits, URL-safe, unguessable. */
+export function newRecordId(): string {
+  return randomBytes(15).toString('base64url');
+}
+
+/**
+ * A guest's credential: 256 random bits. It never leaves the guest's browser except in the
+ * resume cookie, and we store only its SHA-256: with full entropy a slow hash adds nothing but
+ * CPU cost, and bcrypt here would cap guest creation near 10/s, a denial-of-service lever.
+ */
+export function newGuestSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+const GUEST_HASH_PREFIX = 'sha256:';
+
+export function hashGuestSecret(secret: string): string {
+  return GUEST_HASH_PREFIX + createHash('sha256').update(secret).digest('base64url');
+}
+
+export function guestSecretMatches(secret: string, storedHash: string): boolean {
+  const expected = Buffer.from(storedHash);
+  const actual = Buffer.from(hashGuestSecret(secret));
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
+
+/** Guest emails sit under `.invalid` (RFC 2606): they can never receive mail. */
+export function guestEmail(id: string): string {
+  return `guest-${id.toLowerCase()}@guest.invalid`;
+}

@@ -1,0 +1,54 @@
+import { AppError } from '../errors.ts';
+
+/**
+ * Every rule a visitor can break has a stable code. Templates catch `AuthError`s and show
+ * `error.message`; the page runtime answers with the code's status (http/errors.ts).
+ */
+export type AuthErrorCode =
+  | 'unknown_collection'
+  | 'anonymous_disabled'
+  | 'rate_limited'
+  | 'already_signed_in'
+  | 'not_signed_in'
+  | 'not_anonymous'
+  | 'invalid_email'
+  | 'invalid_name'
+  | 'password_too_short'
+  | 'password_too_long'
+  | 'email_in_use'
+  | 'invalid_credentials';
+
+const messages: Record<AuthErrorCode, string> = {
+  unknown_collection: 'This page asked for an account collection that does not exist.',
+  anonymous_disabled: 'Guest accounts are not available right now.',
+  rate_limited: 'Too many attempts from your network. Please wait a minute and try again.',
+  already_signed_in: 'You are already signed in to an account.',
+  not_signed_in: 'Your session has ended. Please start again.',
+  not_anonymous: 'This account is already registered.',
+  invalid_email: 'Enter a valid email address, like name@example.com.',
+  invalid_name: 'Names can be at most 100 characters.',
+  password_too_short: 'Use at least 8 characters for your password.',
+  password_too_long: 'Use at most 72 bytes for your password (fewer if it has accents or emoji).',
+  email_in_use: 'An account with this email already exists. Sign in instead.',
+  invalid_credentials: 'Email or password is incorrect.',
+};
+
+/** The form field each code is about, so pages can show the message next to it. */
+const fields: Partial<Record<AuthErrorCode, 'email' | 'password' | 'name'>> = {
+  invalid_email: 'email',
+  email_in_use: 'email',
+  invalid_name: 'name',
+  password_too_short: 'password',
+  password_too_long: 'password',
+};
+
+export class AuthError extends AppError<AuthErrorCode> {
+  constructor(code: AuthErrorCode, readonly retryAfterSeconds?: number) {
+    super(code, messages[code], fields[code]);
+    this.name = 'AuthError';
+  }
+}
+
+export function isAuthError(error: unknown): error is AuthError {
+  return error instanceof AuthError;
+}

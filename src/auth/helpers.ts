@@ -1,0 +1,160 @@
+import { isbot } from 'isbot';
+import type { Config } from '../config.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import type { PageScope } from '../pages/scope.ts';
+import type { Accounts, Credentials } from './accounts.ts';
+import { AuthError } from './errors.ts';
+import type { EventLog } from './events.ts';
+import type { GuestSession, Guests } from './guests.ts';
+import type { ResumeCookie } from './session-auth.ts';
+import type { AuthRecord, UserStore } from './user-store.ts';
+
+export interface SignInAnonymouslyOptions {
+  /** The auth collection to create the guest in. @default 'users' */
+  collection?: string;
+  /** Create a fresh guest even when the visitor already is one. @default false */
+  forceNew?: boolean;
+  /** Stored as JSON on the record and returned on it. */
+  metadata?: Record<string, unknown>;
+}
+
+/** What `signInAnonymously` returns, as in the helper's documentation: `{ token, record }`. */
+export interface AuthData { token: string; record: AuthRecord }
+
+// Two requests from one browser session racing to create a guest (a double click on
+// "Continue as Guest") get the same guest; entries live a few seconds.
+const RECENT_GUEST_MS = 10_000;
+
+export interface AuthHelperDeps {
+  config: Config; users: UserStore; guests: Guests; accounts: Accounts; events: EventLog;
+  loginLimiter: RateLimiter; resume: ResumeCookie; now(): number;
+}
+
+/** The auth helpers templates call, bound to one request's scope. */
+export function createAuthHelpers(deps: AuthHelperDeps) {
+  const { config, users, guests, accounts, events, loginLimiter, resume, now } = deps;
+  const recentGuests = new Map<string, { guest: GuestSession; expires: number }>();
+
+  function rememberGuest(key: string, guest: GuestSession): void {
+    const time = now();
+    for (const [entryKey, entry] of recentGuests) {
+      if (entry.expires > time) break; // insertion order is expiry order
+      recentGuests.delete(entryKey);
+    }
+    recentGuests.set(key, { guest, expires: time + RECENT_GUEST_MS });
+  }
+
+  return function authHelpers(scope: PageScope) {
+    const { req } = scope;
+
+    /** The current guest's resume token: the browser's own, or a new one when it has none. */
+    function tokenOf(guest: AuthRecord): string {
+      const cookie = resume.read(req);
+      if (cookie?.startsWith(`${guest.collection}.${guest.id}.`)) return cookie;
+      const token = guests.reissue(guest) ?? '';
+      scope.resumeToken = token;
+      return token;
+    }
+
+    async function limitAttempts(email: unknown): Promise<void> {
+      await loginLimiter.consume(`ip:${req.ip}`);
+      if (typeof email === 'string' && email.trim()) await loginLimiter.consume(`account:${email.trim().toLowerCase()}`);
+    }
+
+    return {
+      /** Creates a guest record and signs the visitor in, within this request. Synchronous. */
+      signInAnonymously(options: SignInAnonymouslyOptions = {}): AuthData {
+        const collection = options.collection ?? 'users';
+        if (!users.has(collection)) scope.raise(new AuthError('unknown_collection'));
+        const current = scope.auth;
+        if (current && !current.isAnonymous) scope.raise(new AuthError('already_signed_in'));
+        if (current && current.collection === collection && !options.forceNew) {
+          return { token: tokenOf(current), record: current };
+        }
+        if (!config.anonymousEnabled || isbot(req.headers['user-agent'] ?? '')) {
+          scope.raise(new AuthError('anonymous_disabled'));
+        }
+        const key = `${req.sessionID}:${collection}`;
+        const recent = options.forceNew ? undefined : recentGuests.get(key);
+        const budget = scope.guestBudget;
+        if (!recent && budget && !budget.granted) {
+          scope.raise(new AuthError('rate_limited', budget.retryAfterSeconds));
+        }
+        const guest = recent && recent.expires > now() ? recent.guest : createGuest(collection, options.metadata);
+        if (guest !== recent?.guest) rememberGuest(key, guest);
+        scope.changeIdentity({ kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 });
+        return { token: guest.token, record: guest.record };
+      },
+
+      /** Makes the signed-in guest a registered account, keeping its id. */
+      convertGuest: (input: Credentials) => scope.guard(async () => {
+        await limitAttempts(input?.email);
+        const record = await accounts.convert(scope.auth, input ?? {});
+        scope.changeIdentity({ kind: 'signIn', record, resumeToken: null, activeAt: now() });
+        return record;
+      }),
+
+      /** Registers a new account in `users`, or converts the signed-in guest. */
+      signUp: (input: Credentials) => scope.guard(async () => {
+        await limitAttempts(input?.email);
+        const record = await accounts.register(scope.auth, input ?? {});
+        scope.changeIdentity({ kind: 'signIn', record, resumeToken: null, activeAt: now() });
+        return record;
+      }),
+
+      /** Password sign-in; a guest signing in hands their work to the account (merge handlers). */
+      signIn: (input: { email: string; password: string }) => scope.guard(async () => {
+        await limitAttempts(input?.email);
+        const user = await accounts.verifyLogin(input?.email, input?.password);
+        const current = scope.auth;
+        if (current?.isAnonymous) accounts.merge(current, user);
+        events.record('signed_in', user.id, user.collection);
+        scope.changeIdentity({ kind: 'signIn', record: user, resumeToken: null, activeAt: now() });
+        return user;
+      }),
+
+      /** Ends the session. A guest's soft sign-out keeps the resume cookie unless `forgetGuest`. */
+      signOut(options: { forgetGuest?: boolean } = {}): void {
+        const current = scope.auth;
+        if (current) events.record('signed_out', current.id, current.collection);
+        scope.changeIdentity({ kind: 'signOut', forgetGuest: !current?.isAnonymous || options.forgetGuest === true });
+      },
+
+      /** The signed-in record (guest or registered); otherwise redirects to sign-in and returns null. */
+      requireAuth(): AuthRecord | null {
+        if (scope.auth) return scope.auth;
+        scope.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+        return null;
+      },
+
+      /** A registered account; guests are sent to the conversion page, others to sign-in. */
+      requireRegistered(): AuthRecord | null {
+        if (scope.auth && !scope.auth.isAnonymous) return scope.auth;
+        const target = scope.auth ? '/register' : '/login';
+        scope.redirect(`${target}?next=${encodeURIComponent(req.originalUrl)}`);
+        return null;
+      },
+
+      /** The `next` query parameter if it is a path on this site, else `/`: no open redirects. */
+      nextPath(): string {
+        return safeNextPath(req.query.next);
+      },
+    };
+
+    function createGuest(collection: string, metadata: Record<string, unknown> | undefined): GuestSession {
+      scope.guestsCreated++;
+      return guests.create(collection, metadata ?? {});
+    }
+  };
+}
+
+/** Same-site paths only: `//host`, `/\\host`, schemes and control characters all fall back to `/`. */
+export function safeNextPath(value: unknown): string {
+  if (typeof value !== 'string' || !value.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(value)) return '/';
+  try {
+    const url = new URL(value, 'http://same.site');
+    return url.origin === 'http://same.site' && !value.startsWith('//') ? url.pathname + url.search + url.hash : '/';
+  } catch {
+    return '/';
+  }
+}

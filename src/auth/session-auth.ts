@@ -1,0 +1,113 @@
+import type { CookieOptions, Request, RequestHandler, Response } from 'express';
+import type { Config } from '../config.ts';
+import type { Guests } from './guests.ts';
+import { publicRecord, type AuthRecord, type UserStore } from './user-store.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The signed-in record (guest or registered), or null. */
+    auth: AuthRecord | null;
+  }
+}
+
+/** How often a signed-in visitor's `last_active_at` is written, at most. */
+export const ACTIVITY_WRITE_INTERVAL_MS = 5 * 60_000;
+
+export interface ResumeCookie {
+  name: string;
+  read(req: Request): string | undefined;
+  set(res: Response, token: string): void;
+  clear(res: Response): void;
+}
+
+export function createResumeCookie(config: Config): ResumeCookie {
+  const production = config.env === 'production';
+  const name = production ? '__Host-gk.resume' : 'gk.resume';
+  const options: CookieOptions = { httpOnly: true, sameSite: 'lax', secure: production, path: '/' };
+  const maxAge = config.guestRetentionDays * 86_400_000;
+  return {
+    name,
+    read: (req) => readCookie(req.headers.cookie, name),
+    set: (res, token) => void res.cookie(name, token, { ...options, maxAge }),
+    clear: (res) => void res.clearCookie(name, options),
+  };
+}
+
+/** One cookie's raw value; we avoid cookie-parser for the one cookie we read ourselves. */
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/**
+ * Replaces the session with a new id (defeating fixation on every change of identity), carrying
+ * over the keys that belong to the browser rather than the identity (the cart, flash messages,
+ * the CSRF secret so forms in other tabs still submit).
+ */
+export function regenerateSession(req: Request, carry: readonly string[]): Promise<void> {
+  const kept = Object.fromEntries(carry.filter((key) => req.session[key] !== undefined).map((key) => [key, req.session[key]]));
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((error: unknown) => {
+      if (error) return reject(error);
+      Object.assign(req.session, kept);
+      resolve();
+    });
+  });
+}
+
+export function signInSession(req: Request, record: AuthRecord, activeAt: number): void {
+  req.session.auth = { id: record.id, collection: record.collection };
+  req.session.activeAt = activeAt;
+}
+
+/**
+ * Sets `req.auth` before any page renders: from the session, or else from a guest's resume
+ * cookie (a guest whose session expired comes back as the same record). Records activity,
+ * throttled, and slides the resume cookie's expiry with it.
+ */
+export function authenticate(deps: {
+  users: UserStore; guests: Guests; resume: ResumeCookie; carry: readonly string[]; now(): number;
+}): RequestHandler {
+  const { users, guests, resume, carry, now } = deps;
+
+  return async function authenticate(req, res, next) {
+    req.auth = null;
+    const ref = req.session.auth;
+    if (ref) {
+      const record = users.has(ref.collection) ? users.find(ref.collection, ref.id) : null;
+      if (record) req.auth = publicRecord(record);
+      else delete req.session.auth;
+    }
+    const token = resume.read(req);
+    if (!req.auth && token) {
+      const guest = guests.resume(token);
+      if (guest) {
+        await regenerateSession(req, carry);
+        signInSession(req, guest, 0);
+        req.auth = guest;
+      } else {
+        resume.clear(res);
+      }
+    } else if (req.auth && !req.auth.isAnonymous && token) {
+      resume.clear(res);
+    }
+    if (req.auth) recordActivity(req, res);
+    next();
+  };
+
+  function recordActivity(req: Request, res: Response): void {
+    const time = now();
+    if (time - (req.session.activeAt ?? 0) < ACTIVITY_WRITE_INTERVAL_MS) return;
+    const auth = req.auth!;
+    users.touch(auth.collection, auth.id, time);
+    req.session.activeAt = time;
+    if (auth.isAnonymous) {
+      const token = resume.read(req);
+      if (token) resume.set(res, token);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The app's configuration: read from the environment once, validated, frozen.
+ * This is the only module that looks at `process.env` (through the `env` argument).
+ */
+import path from 'node:path';
+
+export type TrustProxy = boolean | number | string;
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface Config {
+  /** `NODE_ENV`. Production turns on `Secure`/`__Host-` cookies and template caching. Default `development`. */
+  env: NodeEnv;
+  /** `PORT`. Default 3000. */
+  port: number;
+  /** `HOST`. Default `localhost`. */
+  host: string;
+  /** `DATA_DIR`: holds `app.db`, `sessions.db` and the generated session secret. Default `./data`. */
+  dataDir: string;
+  /** `SESSION_SECRET`; when absent outside production a generated one is kept in `DATA_DIR/session-secret`. */
+  sessionSecret: string | undefined;
+  /** `TRUST_PROXY`: Express's `trust proxy` value. Default `false`: `X-Forwarded-For` is ignored. */
+  trustProxy: TrustProxy;
+  /** `GUEST_COLLECTIONS`: the auth collections (one table each). Default `users,customers`. */
+  collections: readonly string[];
+  /** `ANONYMOUS_ENABLED`: whether `signInAnonymously` may create guests. Default true. */
+  anonymousEnabled: boolean;
+  /** `GUEST_RATE_LIMIT`: new guests per minute per client IP; 0 turns the limit off. Default 30. */
+  guestRateLimit: number;
+  /** `LOGIN_RATE_LIMIT`: sign-in and sign-up attempts per minute per IP and per account; 0 off. Default 10. */
+  loginRateLimit: number;
+  /** `GUEST_RETENTION_DAYS`: idle guests older than this are removed by cleanup; also the resume cookie's life. 1–90, default 30. */
+  guestRetentionDays: number;
+  /** `BCRYPT_COST`: bcrypt cost for account passwords. 10–14, default 12. */
+  bcryptCost: number;
+  /** `SESSION_TTL_HOURS`: how long an idle session lives. Default 7 days. */
+  sessionTtlHours: number;
+  /** `CLEANUP_INTERVAL`: run guest cleanup inside the server this often (e.g. `6h`); unset is off. */
+  cleanupIntervalMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`Invalid configuration: ${variable} ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+// Collection names become table names: none may shadow the app's own tables.
+const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'products',
+  'cart_items', 'orders', 'order_lines', 'notes', 'sqlite_master', 'sqlite_sequence']);
+
+export function loadConfig(env: Env = {}): Readonly<Config> {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
+  const sessionSecret = env.SESSION_SECRET || undefined;
+  if (nodeEnv === 'production' && (!sessionSecret || !isStrongSecret(sessionSecret))) {
+    throw new ConfigError('SESSION_SECRET', 'must be set in production to a random value of at least 32 characters '
+      + '(e.g. `openssl rand -hex 32`)');
+  }
+  if (sessionSecret && !isStrongSecret(sessionSecret)) {
+    throw new ConfigError('SESSION_SECRET', 'is too weak: use at least 32 characters with some variety');
+  }
+  return Object.freeze({
+    env: nodeEnv,
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || 'localhost',
+    dataDir: path.resolve(env.DATA_DIR || 'data'),
+    sessionSecret,
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    collections: Object.freeze(collections(env.GUEST_COLLECTIONS)),
+    anonymousEnabled: boolean(env, 'ANONYMOUS_ENABLED', true),
+    guestRateLimit: integer(env, 'GUEST_RATE_LIMIT', 30, 0, 1_000_000),
+    loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 10, 0, 1_000_000),
+    guestRetentionDays: integer(env, 'GUEST_RETENTION_DAYS', 30, 1, 90),
+    bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 14),
+    sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 90),
+    cleanupIntervalMs: env.CLEANUP_INTERVAL ? duration('CLEANUP_INTERVAL', env.CLEANUP_INTERVAL) : 0,
+  });
+}
+
+/** Parses `90s`, `15m`, `12h`, `7d` into milliseconds; `variable` names the source in errors. */
+export function duration(variable: string, text: string): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!match) throw new ConfigError(variable, `must be a duration such as 12h or 7d (got "${text}")`);
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+function isStrongSecret(secret: string): boolean {
+  return secret.length >= 32 && new Set(secret).size >= 10;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = env[name];
+  if (!value) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+  }
+  return value as T;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${value}")`);
+  }
+  return Number(value);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = env[name]?.trim().toLowerCase();
+  if (!value) return fallback;
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(name, `must be true or false (got "${env[name]}")`);
+}
+
+function collections(value: string | undefined): string[] {
+  const names = (value ?? 'users,customers').split(',').map((name) => name.trim()).filter(Boolean);
+  if (names.length === 0) throw new ConfigError('GUEST_COLLECTIONS', 'must name at least one collection');
+  for (const name of names) {
+    if (!COLLECTION_NAME.test(name) || RESERVED_TABLES.has(name)) {
+      throw new ConfigError('GUEST_COLLECTIONS', `has an invalid collection name "${name}" `
+        + '(lower-case letters, digits and _, starting with a letter; not a name the app uses itself)');
+    }
+  }
+  if (!names.includes('users')) {
+    throw new ConfigError('GUEST_COLLECTIONS', 'must include "users": registration creates accounts there');
+  }
+  return [...new Set(names)];
+}
+
+/** The values Express's `trust proxy` accepts: a boolean, a hop count, or names/addresses/subnets. */
+function trustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim();
+  if (!text || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  const parts = text.split(',').map((part) => part.trim());
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  for (const part of parts) {
+    if (!named.has(part) && !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(part)) {
+      throw new ConfigError('TRUST_PROXY', `must be true, a hop count, loopback/linklocal/uniquelocal, `
+        + `or IP addresses/subnets (got "${part}")`);
+    }
+  }
+  return parts.join(',');
+}

@@ -1,0 +1,40 @@
+import type { AuthErrorCode } from '../auth/errors.ts';
+
+// A Record, so that a new code without a status is a compile error.
+const statusOf: Record<AuthErrorCode, number> = {
+  unknown_collection: 500,
+  anonymous_disabled: 403,
+  rate_limited: 429,
+  already_signed_in: 409,
+  not_signed_in: 401,
+  not_anonymous: 400,
+  invalid_email: 422,
+  invalid_name: 422,
+  password_too_short: 422,
+  password_too_long: 422,
+  email_in_use: 409,
+  invalid_credentials: 401,
+};
+
+export function httpStatusOf(code: AuthErrorCode): number {
+  return statusOf[code];
+}
+
+/** An HTTP-level failure (bad body, expired form) answered with an error page. */
+export class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** What the error page says for each status: short, readable, nothing internal. */
+export const errorPages: Record<number, { title: string; message: string }> = {
+  400: { title: 'Bad request', message: 'The form data could not be read. Please go back and try again.' },
+  403: { title: 'This form has expired', message: 'For your security, forms expire. Go back, reload the page and submit it again.' },
+  404: { title: 'Page not found', message: 'There is nothing at this address.' },
+  405: { title: 'Method not allowed', message: 'This page cannot be used that way.' },
+  413: { title: 'Too much data', message: 'What you sent is too large. Please shorten it and try again.' },
+  429: { title: 'Too many requests', message: 'Please wait a minute and try again.' },
+  500: { title: 'Something went wrong', message: 'An unexpected error happened on our side. Please try again.' },
+};

@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { RequestHandler } from 'express';
+import session from 'express-session';
+import connectSqlite3 from 'connect-sqlite3';
+import sqlite3 from 'sqlite3';
+import type { Config } from '../config.ts';
+
+declare module 'express-session' {
+  interface SessionData {
+    auth?: { id: string; collection: string };
+    /** When `last_active_at` was last written for this session's account (0: write on the next request). */
+    activeAt?: number;
+    flash?: Array<{ type: string; message: string }>;
+    csrfSecret?: string;
+    [key: string]: unknown;
+  }
+}
+
+export interface Sessions {
+  middleware: RequestHandler;
+  cookieName: string;
+  close(): Promise<void>;
+}
+
+const SQLiteStore = connectSqlite3(session);
+
+/**
+ * express-session backed by connect-sqlite3 in `DATA_DIR/sessions.db`. We hand the store our own
+ * node-sqlite3 connection so it gets a 5 s busy timeout (cleanup writes the same file) and WAL
+ * (`concurrentDb`; the README's `concurrentDB` spelling is silently ignored).
+ */
+export function createSessions(config: Config, secret: string): Sessions {
+  const db = new sqlite3.Database(path.join(config.dataDir, 'sessions.db'));
+  db.configure('busyTimeout', 5000);
+  const store = new SQLiteStore({ db, table: 'sessions', concurrentDb: true });
+  const production = config.env === 'production';
+  const cookieName = production ? '__Host-gk.sid' : 'gk.sid';
+  const middleware = session({
+    name: cookieName,
+    secret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: production,
+      path: '/',
+      maxAge: config.sessionTtlHours * 3_600_000,
+    },
+  });
+  return {
+    middleware,
+    cookieName,
+    close: () => new Promise<void>((resolve) => db.close(() => resolve())),
+  };
+}

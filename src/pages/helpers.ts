@@ -1,0 +1,75 @@
+import type { Request } from 'express';
+import type { AuthRecord } from '../auth/user-store.ts';
+import { CSRF_PLACEHOLDER, csrfFieldHtml } from './csrf-fields.ts';
+import type { FlashMessage, PageScope } from './scope.ts';
+
+/** A request-scoped application service, created on first `resolve(name)` in a request. */
+export type ServiceFactory = (scope: PageScope) => unknown;
+
+/** What templates see as `request`. `auth` follows sign-ins made earlier in the same render. */
+export interface TemplateRequest {
+  method: string;
+  url: string;
+  path: string;
+  query: Request['query'];
+  headers: Request['headers'];
+  params: Record<string, string>;
+  ip: string | undefined;
+  readonly auth: AuthRecord | null;
+}
+
+export interface TemplateHelpers {
+  request: TemplateRequest;
+  formData: Record<string, unknown>;
+  params: Record<string, string>;
+  messages: FlashMessage[];
+  redirect(path: string, options?: { status?: number }): void;
+  resolve(name: string): unknown;
+  response: { status(code: number): void; header(name: string, value: string): void };
+  csrfToken(): string;
+  csrfField(): string;
+  flash(type: string, message: string): void;
+}
+
+/** The request and response helpers of the template API (the auth helpers live in auth/helpers.ts). */
+export function requestHelpers(scope: PageScope, params: Record<string, string>,
+  services: ReadonlyMap<string, ServiceFactory>): TemplateHelpers {
+  const { req } = scope;
+  const request: TemplateRequest = {
+    method: req.method,
+    url: req.originalUrl,
+    path: req.path,
+    query: req.query,
+    headers: req.headers,
+    params,
+    ip: req.ip,
+    get auth() { return scope.auth; },
+  };
+  return {
+    request,
+    formData: req.method === 'POST' && isObject(req.body) ? req.body : {},
+    params,
+    messages: scope.messages,
+    // Records the target and returns: templates call it inside `try`, so it must not throw.
+    redirect(path, options) { scope.redirect(path, options?.status); },
+    resolve(name) {
+      if (scope.services.has(name)) return scope.services.get(name);
+      const factory = services.get(name);
+      if (!factory) throw new Error(`resolve('${name}'): no service with that name is registered`);
+      const service = factory(scope);
+      scope.services.set(name, service);
+      return service;
+    },
+    response: {
+      status(code) { scope.status = code; },
+      header(name, value) { scope.headers.push([name, value]); },
+    },
+    csrfToken: () => CSRF_PLACEHOLDER,
+    csrfField: () => csrfFieldHtml(CSRF_PLACEHOLDER),
+    flash: (type, message) => scope.flash(type, message),
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}

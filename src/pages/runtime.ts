@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Request, RequestHandler, Response } from 'express';
+import { Eta, EtaError } from 'eta';
+import { AuthError, isAuthError } from '../auth/errors.ts';
+import { safeNextPath } from '../auth/helpers.ts';
+import type { ResumeCookie } from '../auth/session-auth.ts';
+import { errorPages, httpStatusOf } from '../http/errors.ts';
+import type { RateLimiter } from '../http/rate-limit.ts';
+import { fillCsrfTokens, injectCsrfFields } from './csrf-fields.ts';
+import { requestHelpers, type ServiceFactory } from './helpers.ts';
+import { buildRoutes, type PageMatch, type RouteTable } from './routes.ts';
+import { PageScope } from './scope.ts';
+
+export interface PageRuntimeOptions {
+  pagesDir: string;
+  /** Compile templates once and cache them and the route table; otherwise reload on every request. */
+  cache: boolean;
+  /** Show error details on the 500 page. */
+  showErrors: boolean;
+  services: ReadonlyMap<string, ServiceFactory>;
+  /** App-wide names every template sees (formatting helpers and the like). */
+  globals: Record<string, unknown>;
+  authHelpers(scope: PageScope): object;
+  resume: ResumeCookie;
+  guestLimiter: RateLimiter;
+  csrfToken(req: Request, res: Response): string;
+  log(message: string): void;
+}
+
+export interface ErrorDetails { message?: string; detail?: string; retryAfterSeconds?: number }
+
+export interface PageRuntime {
+  handler: RequestHandler;
+  renderError(req: Request, res: Response, status: number, details?: ErrorDetails): Promise<void>;
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST']);
+
+/**
+ * Serves `views/pages` as routes. A render runs the template (helpers record redirects, statuses
+ * and identity changes without throwing), wraps it in its layouts, commits the identity change
+ * (new session id, cookies), and only then answers: a redirect, or the page with its CSRF fields.
+ */
+export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
+  const eta = new Eta({
+    views: options.pagesDir, cache: options.cache, useWith: true, autoEscape: true,
+    debug: true, autoTrim: [false, 'nl'],
+  });
+  let routes: RouteTable = buildRoutes(options.pagesDir);
+  const routeTable = () => (options.cache ? routes : (routes = buildRoutes(options.pagesDir)));
+  const has404Page = fs.existsSync(path.join(options.pagesDir, '_404.eta'));
+
+  function templateData(scope: PageScope, params: Record<string, string>) {
+    return {
+      ...options.globals,
+      ...requestHelpers(scope, params, options.services),
+      ...options.authHelpers(scope),
+      /** Pages set `page.title`; the layout reads it. */
+      page: { title: '' } as Record<string, unknown>,
+    };
+  }
+
+  async function render(file: string, layouts: readonly string[], data: object): Promise<string> {
+    let html = (await eta.renderAsync(file, data)) ?? '';
+    for (const layout of [...layouts].reverse()) html = await eta.renderAsync(layout, { ...data, body: html });
+    return html;
+  }
+
+  async function reserveGuestBudget(scope: PageScope): Promise<void> {
+    if (scope.auth && !scope.auth.isAnonymous) return; // registered users cannot create guests
+    scope.guestBudget = await options.guestLimiter.reserve(`ip:${scope.req.ip}`);
+  }
+
+  function settleGuestBudget(scope: PageScope): void {
+    if (!scope.guestBudget?.granted) return;
+    if (scope.guestsCreated === 0) scope.guestBudget.refund();
+    for (let extra = 1; extra < scope.guestsCreated; extra++) {
+      options.guestLimiter.consume(`ip:${scope.req.ip}`).catch(() => {});
+    }
+  }
+
+  async function send(scope: PageScope, html: string, status: number): Promise<void> {
+    const { req, res } = scope;
+    await scope.commit();
+    settleGuestBudget(scope);
+    const limited = scope.raised.find((error) => error.code === 'rate_limited');
+    if (limited) res.set('Retry-After', String(limited.retryAfterSeconds ?? 60));
+    if (scope.redirectTo) {
+      res.redirect(scope.redirectTo.status ?? (req.method === 'POST' ? 303 : 302), scope.redirectTo.location);
+      return;
+    }
+    for (const [name, value] of scope.headers) res.set(name, value);
+    const body = fillCsrfTokens(injectCsrfFields(html), () => safeToken(req, res));
+    res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+  }
+
+  function safeToken(req: Request, res: Response): string {
+    try {
+      return options.csrfToken(req, res);
+    } catch {
+      return ''; // no session (an error before the session middleware): the form cannot be submitted anyway
+    }
+  }
+
+  async function renderPage(req: Request, res: Response, match: PageMatch): Promise<void> {
+    const scope = new PageScope(req, res, options.resume);
+    await reserveGuestBudget(scope);
+    let html: string;
+    try {
+      html = await render(match.file, match.layouts, templateData(scope, match.params));
+    } catch (error) {
+      await scope.commit();
+      settleGuestBudget(scope);
+      return failed(req, res, match.file, error);
+    }
+    const lastError = scope.raised[scope.raised.length - 1];
+    const status = scope.status ?? (lastError ? httpStatusOf(lastError.code) : 200);
+    await send(scope, html, status);
+  }
+
+  function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {
+    const authError = findAuthError(error);
+    if (authError) {
+      return renderError(req, res, httpStatusOf(authError.code),
+        { message: authError.message, retryAfterSeconds: authError.retryAfterSeconds });
+    }
+    options.log(`Error rendering ${file} (${req.method} ${req.originalUrl}):\n${describe(error)}`);
+    return renderError(req, res, 500, { detail: options.showErrors ? describe(error) : undefined });
+  }
+
+  async function renderError(req: Request, res: Response, status: number, details: ErrorDetails = {}): Promise<void> {
+    if (res.headersSent) return;
+    const known = errorPages[status] ?? errorPages[500]!;
+    const error = { status, title: known.title, message: details.message ?? known.message, detail: details.detail, back: backPath(req) };
+    if (details.retryAfterSeconds) res.set('Retry-After', String(details.retryAfterSeconds));
+    try {
+      req.auth ??= null;
+      const scope = new PageScope(req, res, options.resume);
+      const file = status === 404 && has404Page ? '_404.eta' : '_error.eta';
+      const html = await render(file, routeTable().rootLayouts, { ...templateData(scope, {}), error });
+      const body = fillCsrfTokens(injectCsrfFields(html), () => safeToken(req, res));
+      res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+    } catch (renderFailure) {
+      options.log(`Error rendering the ${status} page:\n${describe(renderFailure)}`);
+      res.status(status).type('text').send(`${status} ${error.title}`);
+    }
+  }
+
+  const handler: RequestHandler = async function pages(req, res) {
+    if (!METHODS.has(req.method)) {
+      res.set('Allow', 'GET, HEAD, POST');
+      return renderError(req, res, 405);
+    }
+    const match = routeTable().match(req.path);
+    if (!match) return renderError(req, res, 404);
+    await renderPage(req, res, match);
+  };
+
+  return { handler, renderError };
+}
+
+/** Where "go back" leads from an error page: the referring page when it is on this site. */
+function backPath(req: Request): string {
+  try {
+    const referer = new URL(req.headers.referer ?? '');
+    return referer.host === req.headers.host ? safeNextPath(referer.pathname + referer.search) : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/** Eta wraps errors thrown in templates (with file and line); the helper's AuthError is the cause. */
+function findAuthError(error: unknown): AuthError | undefined {
+  for (let current = error; current; current = (current as { cause?: unknown }).cause) {
+    if (isAuthError(current)) return current;
+  }
+  return undefined;
+}
+
+/** Eta's errors already say file, line and the template around it; others need their stack. */
+function describe(error: unknown): string {
+  if (error instanceof EtaError) return error.message;
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

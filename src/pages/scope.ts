@@ -1,0 +1,91 @@
+import type { Request, Response } from 'express';
+import { AuthError, isAuthError } from '../auth/errors.ts';
+import { regenerateSession, signInSession, type ResumeCookie } from '../auth/session-auth.ts';
+import type { AuthRecord } from '../auth/user-store.ts';
+import type { Reservation } from '../http/rate-limit.ts';
+
+export type IdentityChange =
+  /** `resumeToken`: a string sets the guest's resume cookie, null clears it. */
+  | { kind: 'signIn'; record: AuthRecord; resumeToken: string | null; activeAt: number }
+  | { kind: 'signOut'; forgetGuest: boolean };
+
+export interface FlashMessage { type: string; message: string }
+
+/** Session keys that belong to the browser, not the identity: kept when the session id changes. */
+const CARRY_ON_SIGN_IN = ['cart', 'flash', 'csrfSecret'];
+const CARRY_ON_SIGN_OUT = ['flash'];
+
+/**
+ * Everything one page render may change, recorded while the template runs (helpers are
+ * synchronous and must not throw for control flow) and applied by `commit()` afterwards.
+ */
+export class PageScope {
+  auth: AuthRecord | null;
+  redirectTo: { location: string; status: number | undefined } | undefined;
+  status: number | undefined;
+  readonly headers: Array<[string, string]> = [];
+  /** AuthErrors helpers raised, caught by the template or not: they set the response status. */
+  readonly raised: AuthError[] = [];
+  identity: IdentityChange | undefined;
+  /** A new resume token for the current guest, when their browser had lost theirs. */
+  resumeToken: string | undefined;
+  guestBudget: Reservation | undefined;
+  /** Guests created this request: the reservation pays for one; more are counted afterwards. */
+  guestsCreated = 0;
+  readonly messages: FlashMessage[];
+  readonly services = new Map<string, unknown>();
+
+  constructor(readonly req: Request, readonly res: Response, private readonly resume: ResumeCookie) {
+    this.auth = req.auth;
+    this.messages = req.session.flash ?? [];
+    if (req.session.flash) delete req.session.flash;
+  }
+
+  raise(error: AuthError): never {
+    this.raised.push(error);
+    throw error;
+  }
+
+  /** Runs a helper, remembering any AuthError it throws. */
+  async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isAuthError(error)) this.raised.push(error);
+      throw error;
+    }
+  }
+
+  changeIdentity(change: IdentityChange): void {
+    this.identity = change;
+    this.auth = change.kind === 'signIn' ? change.record : null;
+  }
+
+  redirect(location: string, status?: number): void {
+    this.redirectTo = { location, status };
+  }
+
+  flash(type: string, message: string): void {
+    (this.req.session.flash ??= []).push({ type, message });
+  }
+
+  /** Applies the identity change: new session id, session contents, resume cookie. */
+  async commit(): Promise<void> {
+    const { req, res, identity } = this;
+    if (identity?.kind === 'signIn') {
+      await regenerateSession(req, CARRY_ON_SIGN_IN);
+      signInSession(req, identity.record, identity.activeAt);
+      if (identity.resumeToken) this.resume.set(res, identity.resumeToken);
+      else if (identity.resumeToken === null && this.resume.read(req)) this.resume.clear(res);
+    } else if (identity?.kind === 'signOut') {
+      await regenerateSession(req, CARRY_ON_SIGN_OUT);
+      if (identity.forgetGuest) this.resume.clear(res);
+    }
+    if (this.resumeToken && identity === undefined) this.resume.set(res, this.resumeToken);
+    req.auth = this.auth;
+  }
+
+  lastError(): AuthError | undefined {
+    return this.raised[this.raised.length - 1];
+  }
+}

@@ -1,0 +1,61 @@
+import type { Server } from 'node:http';
+import { createApp } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { createContext } from './context.ts';
+import { startMaintenance } from './maintenance.ts';
+
+function main(): void {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const ctx = createContext(config);
+  const stopMaintenance = startMaintenance(ctx, (message) => console.log(message));
+  const server = createApp(ctx).listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    console.log(`guestkit listening on http://${config.host}:${port} (${config.env}, data in ${config.dataDir})`);
+  });
+  server.on('error', (error) => {
+    console.error(`Could not start the server: ${error.message}`);
+    process.exit(1);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal} received: finishing in-flight requests`);
+    stopMaintenance();
+    const force = setTimeout(() => {
+      console.error('Shutdown took over 10 s: exiting anyway');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    closeServer(server).then(() => ctx.close()).then(() => {
+      console.log('Stopped cleanly');
+      process.exit(0);
+    }, (error: Error) => {
+      console.error(`Shutdown failed: ${error.message}`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** Stops accepting connections, lets in-flight requests finish, and drops idle keep-alives. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeIdleConnections();
+  });
+}
+
+main();
