@@ -138,6 +138,8 @@ export function createAccounts(deps: {
       }
       users.setPassword(auth.collection, auth.id, await passwords.hash(passwordOf(next)));
       events.record('password_changed', auth.id, auth.collection);
+      sessions.deleteForAccount(auth.id); // sign out every other device
+
     },
 
     /** Deletes a registered account after checking its password, with every session it has. */

@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 import { isbot } from 'isbot';
 import type { Config } from '../config.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
@@ -113,6 +114,23 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
         return user;
       }),
 
+      /** Changes the signed-in account's password after checking the current one. */
+      changePassword: (current: unknown, next: unknown) => scope.guard(async () => {
+        if (!scope.auth || scope.auth.isAnonymous) throw new AuthError('not_signed_in');
+        await limitAttempts(scope.auth.email);
+        await accounts.changePassword(scope.auth, current, next);
+        // A new password should not leave other sessions signed in: this one moves to a new id.
+        scope.changeIdentity({ kind: 'signIn', record: scope.auth, resumeToken: null, activeAt: now() });
+      }),
+
+      /** Deletes the signed-in registered account (password required) and every session it has. */
+      deleteAccount: (password: unknown) => scope.guard(async () => {
+        if (!scope.auth || scope.auth.isAnonymous) throw new AuthError('not_signed_in');
+        await limitAttempts(scope.auth.email);
+        await accounts.deleteAccount(scope.auth, password);
+        scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
+      }),
+
       /** Ends the session. A guest's soft sign-out keeps the resume cookie unless `forgetGuest`. */
       signOut(options: { forgetGuest?: boolean } = {}): void {
         const current = scope.auth;
@@ -135,9 +153,14 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
         return null;
       },
 
-      /** The `next` query parameter if it is a path on this site, else `/`: no open redirects. */
-      nextPath(): string {
-        return safeNextPath(req.query.next);
+      /**
+       * Where to go after signing in: `candidate` (a form's hidden `next`), else the `next` query
+       * parameter, else the page the visitor came from; only paths on this site, else `/`.
+       */
+      nextPath(candidate?: unknown): string {
+        if (typeof candidate === 'string' && candidate) return safeNextPath(candidate);
+        if (typeof req.query.next === 'string') return safeNextPath(req.query.next);
+        return refererPath(req, ['/login', '/register', '/logout']);
       },
     };
 
@@ -146,6 +169,17 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
       return guests.create(collection, metadata ?? {});
     }
   };
+}
+
+/** The Referer's path when it is on this site and not one of `excluded`, else `/`. */
+export function refererPath(req: Request, excluded: readonly string[] = []): string {
+  try {
+    const referer = new URL(req.headers.referer ?? '');
+    if (referer.host !== req.headers.host || excluded.includes(referer.pathname)) return '/';
+    return safeNextPath(referer.pathname + referer.search);
+  } catch {
+    return '/';
+  }
 }
 
 /** Same-site paths only: `//host`, `/\\host`, schemes and control characters all fall back to `/`. */

@@ -1,7 +1,8 @@
 import type { AuthErrorCode } from '../auth/errors.ts';
+import type { ShopErrorCode } from '../shop/errors.ts';
 
 // A Record, so that a new code without a status is a compile error.
-const statusOf: Record<AuthErrorCode, number> = {
+const statusOf: Record<AuthErrorCode | ShopErrorCode, number> = {
   unknown_collection: 500,
   anonymous_disabled: 403,
   rate_limited: 429,
@@ -14,10 +15,15 @@ const statusOf: Record<AuthErrorCode, number> = {
   password_too_long: 422,
   email_in_use: 409,
   invalid_credentials: 401,
+  unknown_product: 404,
+  invalid_quantity: 422,
+  empty_cart: 409,
+  invalid_field: 422,
+  invalid_note: 422,
 };
 
-export function httpStatusOf(code: AuthErrorCode): number {
-  return statusOf[code];
+export function httpStatusOf(code: string): number {
+  return statusOf[code as keyof typeof statusOf] ?? 500;
 }
 
 /** An HTTP-level failure (bad body, expired form) answered with an error page. */

@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { AuthRecord } from '../auth/user-store.ts';
+import { AppError } from '../errors.ts';
 import { CSRF_PLACEHOLDER, csrfFieldHtml } from './csrf-fields.ts';
 import type { FlashMessage, PageScope } from './scope.ts';
 
@@ -29,6 +30,10 @@ export interface TemplateHelpers {
   csrfToken(): string;
   csrfField(): string;
   flash(type: string, message: string): void;
+  /** Answer with the 404 page (for a record that does not exist or is not the visitor's). */
+  notFound(): void;
+  /** Runs `work`, recording an AppError it throws so the page answers with its status; returns the error or null. */
+  attempt(work: () => unknown): Promise<AppError | null>;
 }
 
 /** The request and response helpers of the template API (the auth helpers live in auth/helpers.ts). */
@@ -67,6 +72,16 @@ export function requestHelpers(scope: PageScope, params: Record<string, string>,
     csrfToken: () => CSRF_PLACEHOLDER,
     csrfField: () => csrfFieldHtml(CSRF_PLACEHOLDER),
     flash: (type, message) => scope.flash(type, message),
+    notFound() { scope.notFound = true; },
+    async attempt(work) {
+      try {
+        await scope.guard(async () => work());
+        return null;
+      } catch (error) {
+        if (error instanceof AppError) return error;
+        throw error;
+      }
+    },
   };
 }
 

@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import { Eta, EtaError } from 'eta';
-import { AuthError, isAuthError } from '../auth/errors.ts';
-import { safeNextPath } from '../auth/helpers.ts';
+import { AuthError } from '../auth/errors.ts';
+import { AppError } from '../errors.ts';
+import { refererPath } from '../auth/helpers.ts';
 import type { ResumeCookie } from '../auth/session-auth.ts';
 import { errorPages, httpStatusOf } from '../http/errors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
@@ -84,7 +85,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     const { req, res } = scope;
     await scope.commit();
     settleGuestBudget(scope);
-    const limited = scope.raised.find((error) => error.code === 'rate_limited');
+    const limited = scope.raised.find((error): error is AuthError => error instanceof AuthError && error.code === 'rate_limited');
     if (limited) res.set('Retry-After', String(limited.retryAfterSeconds ?? 60));
     if (scope.redirectTo) {
       res.redirect(scope.redirectTo.status ?? (req.method === 'POST' ? 303 : 302), scope.redirectTo.location);
@@ -114,16 +115,19 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
       settleGuestBudget(scope);
       return failed(req, res, match.file, error);
     }
-    const lastError = scope.raised[scope.raised.length - 1];
-    const status = scope.status ?? (lastError ? httpStatusOf(lastError.code) : 200);
-    await send(scope, html, status);
+    if (scope.notFound) {
+      await scope.commit();
+      settleGuestBudget(scope);
+      return renderError(req, res, 404);
+    }
+    await send(scope, html, scope.status ?? statusAfter(scope.raised));
   }
 
   function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {
-    const authError = findAuthError(error);
-    if (authError) {
-      return renderError(req, res, httpStatusOf(authError.code),
-        { message: authError.message, retryAfterSeconds: authError.retryAfterSeconds });
+    const appError = findAppError(error);
+    if (appError) {
+      const retryAfterSeconds = appError instanceof AuthError ? appError.retryAfterSeconds : undefined;
+      return renderError(req, res, httpStatusOf(appError.code), { message: appError.message, retryAfterSeconds });
     }
     options.log(`Error rendering ${file} (${req.method} ${req.originalUrl}):\n${describe(error)}`);
     return renderError(req, res, 500, { detail: options.showErrors ? describe(error) : undefined });
@@ -132,7 +136,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   async function renderError(req: Request, res: Response, status: number, details: ErrorDetails = {}): Promise<void> {
     if (res.headersSent) return;
     const known = errorPages[status] ?? errorPages[500]!;
-    const error = { status, title: known.title, message: details.message ?? known.message, detail: details.detail, back: backPath(req) };
+    const error = { status, title: known.title, message: details.message ?? known.message, detail: details.detail, back: refererPath(req) };
     if (details.retryAfterSeconds) res.set('Retry-After', String(details.retryAfterSeconds));
     try {
       req.auth ??= null;
@@ -160,20 +164,20 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   return { handler, renderError };
 }
 
-/** Where "go back" leads from an error page: the referring page when it is on this site. */
-function backPath(req: Request): string {
-  try {
-    const referer = new URL(req.headers.referer ?? '');
-    return referer.host === req.headers.host ? safeNextPath(referer.pathname + referer.search) : '/';
-  } catch {
-    return '/';
-  }
+/**
+ * A page that caught a helper's error and rendered its own message answers with that error's
+ * status (422 for a bad email, 409 for one in use...). Guest sign-in being unavailable is the
+ * exception: a page that catches it still works, and crawlers index it as a normal page.
+ */
+function statusAfter(raised: readonly AppError[]): number {
+  const last = raised.filter((error) => error.code !== 'anonymous_disabled').at(-1);
+  return last ? httpStatusOf(last.code) : 200;
 }
 
-/** Eta wraps errors thrown in templates (with file and line); the helper's AuthError is the cause. */
-function findAuthError(error: unknown): AuthError | undefined {
+/** Eta wraps errors thrown in templates (with file and line); a helper's AppError is the cause. */
+function findAppError(error: unknown): AppError | undefined {
   for (let current = error; current; current = (current as { cause?: unknown }).cause) {
-    if (isAuthError(current)) return current;
+    if (current instanceof AppError) return current;
   }
   return undefined;
 }

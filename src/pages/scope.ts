@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { AuthError, isAuthError } from '../auth/errors.ts';
+import { AppError } from '../errors.ts';
 import { regenerateSession, signInSession, type ResumeCookie } from '../auth/session-auth.ts';
 import type { AuthRecord } from '../auth/user-store.ts';
 import type { Reservation } from '../http/rate-limit.ts';
@@ -25,7 +25,9 @@ export class PageScope {
   status: number | undefined;
   readonly headers: Array<[string, string]> = [];
   /** AuthErrors helpers raised, caught by the template or not: they set the response status. */
-  readonly raised: AuthError[] = [];
+  readonly raised: AppError[] = [];
+  /** Set by `notFound()`: the runtime answers with the 404 page. */
+  notFound = false;
   identity: IdentityChange | undefined;
   /** A new resume token for the current guest, when their browser had lost theirs. */
   resumeToken: string | undefined;
@@ -41,7 +43,7 @@ export class PageScope {
     if (req.session.flash) delete req.session.flash;
   }
 
-  raise(error: AuthError): never {
+  raise(error: AppError): never {
     this.raised.push(error);
     throw error;
   }
@@ -51,7 +53,7 @@ export class PageScope {
     try {
       return await work();
     } catch (error) {
-      if (isAuthError(error)) this.raised.push(error);
+      if (error instanceof AppError) this.raised.push(error);
       throw error;
     }
   }
@@ -85,7 +87,4 @@ export class PageScope {
     req.auth = this.auth;
   }
 
-  lastError(): AuthError | undefined {
-    return this.raised[this.raised.length - 1];
-  }
 }
