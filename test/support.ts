@@ -1,0 +1,100 @@
+/**
+ * Test support: a real app (real SQLite files in a temp dir, real sessions, real bcrypt, real
+ * CSRF) listening on an ephemeral port, and a browser-like client that keeps cookies and fills
+ * in CSRF tokens the way a browser submitting the page's form would.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import request from 'supertest';
+import { createApp, type AppOptions } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { createContext, type AppContext } from '../src/context.ts';
+
+export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+
+export interface TestApp {
+  ctx: AppContext;
+  server: Server;
+  url: string;
+  dataDir: string;
+  /** A new browser: its own cookie jar. */
+  browser(): Browser;
+  close(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'guestkit-test-'));
+}
+
+/** Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set). */
+export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string } = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? tempDataDir();
+  const config = loadConfig({
+    NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...env,
+  });
+  const ctx = createContext(config);
+  const server = createApp(ctx, { log: () => {}, ...options }).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    ctx, server, url, dataDir,
+    browser: () => new Browser(server),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await ctx.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The first CSRF token in a page, or undefined. */
+export function csrfTokenIn(html: string): string | undefined {
+  return /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+}
+
+/** A cookie-keeping client with a browser's User-Agent. */
+export class Browser {
+  readonly agent: ReturnType<typeof request.agent>;
+  userAgent = BROWSER_UA;
+
+  constructor(server: Server) {
+    this.agent = request.agent(server);
+  }
+
+  get(url: string) {
+    return this.agent.get(url).set('User-Agent', this.userAgent);
+  }
+
+  /** POSTs `fields` as a urlencoded form, with no CSRF token added. */
+  post(url: string, fields: Record<string, string> = {}) {
+    return this.agent.post(url).set('User-Agent', this.userAgent).type('form').send(fields);
+  }
+
+  /** Loads `url` and submits its form the way a browser would: with the page's CSRF token. */
+  async submit(url: string, fields: Record<string, string> = {}, from = url) {
+    const page = await this.get(from);
+    const token = csrfTokenIn(page.text);
+    if (!token) throw new Error(`no CSRF token on ${from} (status ${page.status})`);
+    return this.post(url, { _csrf: token, ...fields });
+  }
+
+  /** The value of a cookie this browser holds, if any. */
+  cookie(name: string): string | undefined {
+    const jar = (this.agent as unknown as { jar: { getCookie(name: string, access: object): { value: string } | undefined } }).jar;
+    return jar.getCookie(name, { domain: '127.0.0.1', path: '/', secure: false, script: false })?.value;
+  }
+}
+
+/** A guest with a cart: visits a product, adds it, and checks out as a guest (seed 003's flow). */
+export async function guestWithCart(browser: Browser, products: Array<[string, number]> = [['ember-mug', 2]]) {
+  for (const [id, quantity] of products) {
+    await browser.submit(`/products/${id}`, { productId: id, quantity: String(quantity) });
+  }
+  const response = await browser.submit('/checkout', { action: 'guest-checkout' });
+  if (response.status !== 303) throw new Error(`guest checkout answered ${response.status}`);
+  return response;
+}
