@@ -44,12 +44,6 @@ export function createAccounts(deps: {
   const { db, users, events, passwords, sessions, hooks, now } = deps;
   let dummyHash: Promise<string> | undefined;
 
-  /** Unknown emails still cost one bcrypt comparison, so timing does not tell which emails exist. */
-  function hashToCompare(stored: string | undefined): Promise<string> {
-    if (stored) return Promise.resolve(stored);
-    dummyHash ??= passwords.hash('not-a-real-password');
-    return dummyHash;
-  }
 
   async function repeatOfConversion(record: AuthRecord, email: string, password: string): Promise<boolean> {
     const stored = users.find(record.collection, record.id);
@@ -109,10 +103,12 @@ export function createAccounts(deps: {
 
     /** The registered account these credentials open; guests' random credentials never match. */
     async verifyLogin(rawEmail: unknown, rawPassword: unknown): Promise<AuthRecord> {
+      // Unknown emails still cost one bcrypt comparison, so timing does not tell which emails exist.
+      dummyHash ??= passwords.hash('not-a-real-password');
       const email = typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : '';
       const password = typeof rawPassword === 'string' ? rawPassword : '';
       const found = email.length <= 254 ? users.findRegisteredByEmail(email) : null;
-      const hash = await hashToCompare(found?.passwordHash);
+      const hash = found?.passwordHash ?? await dummyHash;
       const matches = Buffer.byteLength(password) <= 72 && await passwords.verify(password, hash);
       if (!found || !matches) {
         events.record('login_failed', found?.id ?? null, found?.collection ?? null);

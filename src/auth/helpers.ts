@@ -57,6 +57,14 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
       return token;
     }
 
+    /** The guest this browser signed out of softly, in `collection`, if it still exists. */
+    function pausedGuest(collection: string): AuthData | null {
+      const token = resume.readPaused(req);
+      if (!token?.startsWith(`${collection}.`)) return null;
+      const record = guests.resume(token);
+      return record ? { token, record } : null;
+    }
+
     async function limitAttempts(email: unknown): Promise<void> {
       await loginLimiter.consume(`ip:${req.ip}`);
       if (typeof email === 'string' && email.trim()) await loginLimiter.consume(`account:${email.trim().toLowerCase()}`);
@@ -71,6 +79,11 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
         if (current && !current.isAnonymous) scope.raise(new AuthError('already_signed_in'));
         if (current && current.collection === collection && !options.forceNew) {
           return { token: tokenOf(current), record: current };
+        }
+        const paused = !current && !options.forceNew ? pausedGuest(collection) : null;
+        if (paused) {
+          scope.changeIdentity({ kind: 'signIn', record: paused.record, resumeToken: paused.token, activeAt: 0 });
+          return paused;
         }
         if (!config.anonymousEnabled || isbot(req.headers['user-agent'] ?? '')) {
           scope.raise(new AuthError('anonymous_disabled'));
@@ -131,7 +144,11 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
         scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
       }),
 
-      /** Ends the session. A guest's soft sign-out keeps the resume cookie unless `forgetGuest`. */
+      /**
+       * Ends the session. A guest's soft sign-out pauses their resume cookie: their next
+       * `signInAnonymously()` brings the same guest back. `forgetGuest` (and any registered
+       * user's sign-out) deletes it.
+       */
       signOut(options: { forgetGuest?: boolean } = {}): void {
         const current = scope.auth;
         if (current) events.record('signed_out', current.id, current.collection);

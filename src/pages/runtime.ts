@@ -62,8 +62,10 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     };
   }
 
-  async function render(file: string, layouts: readonly string[], data: object): Promise<string> {
+  /** Renders a page inside its layouts; a page that redirected has no body to wrap. */
+  async function render(file: string, layouts: readonly string[], data: object, scope: PageScope): Promise<string> {
     let html = (await eta.renderAsync(file, data)) ?? '';
+    if (scope.redirectTo || scope.notFound) return '';
     for (const layout of [...layouts].reverse()) html = await eta.renderAsync(layout, { ...data, body: html });
     return html;
   }
@@ -109,7 +111,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     await reserveGuestBudget(scope);
     let html: string;
     try {
-      html = await render(match.file, match.layouts, templateData(scope, match.params));
+      html = await render(match.file, match.layouts, templateData(scope, match.params), scope);
     } catch (error) {
       await scope.commit();
       settleGuestBudget(scope);
@@ -142,7 +144,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
       req.auth ??= null;
       const scope = new PageScope(req, res, options.resume);
       const file = status === 404 && has404Page ? '_404.eta' : '_error.eta';
-      const html = await render(file, routeTable().rootLayouts, { ...templateData(scope, {}), error });
+      const html = await render(file, routeTable().rootLayouts, { ...templateData(scope, {}), error }, scope);
       const body = fillCsrfTokens(injectCsrfFields(html), () => safeToken(req, res));
       res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
     } catch (renderFailure) {

@@ -39,8 +39,8 @@ export class PageScope {
 
   constructor(readonly req: Request, readonly res: Response, private readonly resume: ResumeCookie) {
     this.auth = req.auth;
-    this.messages = req.session.flash ?? [];
-    if (req.session.flash) delete req.session.flash;
+    this.messages = req.session?.flash ?? [];
+    if (req.session?.flash) delete req.session.flash;
   }
 
   raise(error: AppError): never {
@@ -81,7 +81,9 @@ export class PageScope {
       else if (identity.resumeToken === null && this.resume.read(req)) this.resume.clear(res);
     } else if (identity?.kind === 'signOut') {
       await regenerateSession(req, CARRY_ON_SIGN_OUT);
+      const token = this.resume.read(req);
       if (identity.forgetGuest) this.resume.clear(res);
+      else if (token) this.resume.pause(res, token);
     }
     if (this.resumeToken && identity === undefined) this.resume.set(res, this.resumeToken);
     req.auth = this.auth;
