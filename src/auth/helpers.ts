@@ -95,7 +95,8 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
           scope.raise(new AuthError('rate_limited', budget.retryAfterSeconds));
         }
         const guest = recent && recent.expires > now() ? recent.guest : createGuest(collection, options.metadata);
-        if (guest !== recent?.guest) rememberGuest(key, guest);
+        // Only a browser that sent its session cookie can race itself.
+        if (guest !== recent?.guest && !req.sessionFresh) rememberGuest(key, guest);
         scope.changeIdentity({ kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 });
         return { token: guest.token, record: guest.record };
       },

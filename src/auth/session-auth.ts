@@ -72,9 +72,11 @@ function readCookie(header: string | undefined, name: string): string | undefine
 /**
  * Replaces the session with a new id (defeating fixation on every change of identity), carrying
  * over the keys that belong to the browser rather than the identity (the cart, flash messages,
- * the CSRF secret so forms in other tabs still submit).
+ * the CSRF secret so forms in other tabs still submit). A session that is new in this request
+ * already has an id nobody else knows, so it is kept as it is.
  */
 export function regenerateSession(req: Request, carry: readonly string[]): Promise<void> {
+  if (req.sessionFresh) return Promise.resolve();
   const kept = Object.fromEntries(carry.filter((key) => req.session[key] !== undefined).map((key) => [key, req.session[key]]));
   return new Promise((resolve, reject) => {
     req.session.regenerate((error: unknown) => {

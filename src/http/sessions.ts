@@ -5,6 +5,13 @@ import connectSqlite3 from 'connect-sqlite3';
 import sqlite3 from 'sqlite3';
 import type { Config } from '../config.ts';
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** True when the browser sent no session cookie: the session and its id are new in this request. */
+    sessionFresh?: boolean;
+  }
+}
+
 declare module 'express-session' {
   interface SessionData {
     auth?: { id: string; collection: string };
@@ -35,7 +42,7 @@ export function createSessions(config: Config, secret: string): Sessions {
   const store = new SQLiteStore({ db, table: 'sessions', concurrentDb: true });
   const production = config.env === 'production';
   const cookieName = production ? '__Host-gk.sid' : 'gk.sid';
-  const middleware = session({
+  const sessionMiddleware = session({
     name: cookieName,
     secret,
     store,
@@ -49,6 +56,14 @@ export function createSessions(config: Config, secret: string): Sessions {
       maxAge: config.sessionTtlHours * 3_600_000,
     },
   });
+  // A request that sent no session cookie has a session id minted in this request, known to no
+  // one else: identity changes need not rotate it (saving a store delete per new guest).
+  const middleware: RequestHandler = function sessions(req, res, next) {
+    sessionMiddleware(req, res, (error?: unknown) => {
+      req.sessionFresh = !req.headers.cookie?.includes(`${cookieName}=`);
+      next(error);
+    });
+  };
   return {
     middleware,
     cookieName,

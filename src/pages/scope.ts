@@ -78,7 +78,7 @@ export class PageScope {
       await regenerateSession(req, CARRY_ON_SIGN_IN);
       signInSession(req, identity.record, identity.activeAt);
       if (identity.resumeToken) this.resume.set(res, identity.resumeToken);
-      else if (identity.resumeToken === null && this.resume.read(req)) this.resume.clear(res);
+      else if (identity.resumeToken === null && (this.resume.read(req) || this.resume.readPaused(req))) this.resume.clear(res);
     } else if (identity?.kind === 'signOut') {
       await regenerateSession(req, CARRY_ON_SIGN_OUT);
       const token = this.resume.read(req);
