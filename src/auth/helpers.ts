@@ -153,7 +153,11 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
       signOut(options: { forgetGuest?: boolean } = {}): void {
         const current = scope.auth;
         if (current) events.record('signed_out', current.id, current.collection);
-        scope.changeIdentity({ kind: 'signOut', forgetGuest: !current?.isAnonymous || options.forgetGuest === true });
+        const forgetGuest = !current?.isAnonymous || options.forgetGuest === true;
+        // Forgetting must end the guest's credential, not just this browser's copy of it: a
+        // resume cookie copied earlier would otherwise still sign in as them.
+        if (current?.isAnonymous && forgetGuest) guests.reissue(current);
+        scope.changeIdentity({ kind: 'signOut', forgetGuest });
       },
 
       /** The signed-in record (guest or registered); otherwise redirects to sign-in and returns null. */
