@@ -43,7 +43,8 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(securityHeaders(production));
-  app.use(express.static(path.join(root, 'public'), { maxAge: production ? '1d' : 0, index: false }));
+  // No directory redirects: `/products/%2e%2e` would otherwise answer 301 to `/products/%2e%2e/`.
+  app.use(express.static(path.join(root, 'public'), { maxAge: production ? '1d' : 0, index: false, redirect: false }));
   app.use(ctx.sessions.middleware);
   app.use(authenticate({ users: ctx.users, guests: ctx.guests, resume, carry: ['cart', 'flash', 'csrfSecret'], now: ctx.now }));
   app.use(formBody());

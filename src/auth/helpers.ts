@@ -209,7 +209,11 @@ export function safeNextPath(value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(value)) return '/';
   try {
     const url = new URL(value, 'http://same.site');
-    return url.origin === 'http://same.site' && !value.startsWith('//') ? url.pathname + url.search + url.hash : '/';
+    const path = url.pathname + url.search + url.hash;
+    // Check the normalised path, not the input: `/.//host` and `/x/..//host` normalise to
+    // `//host`; `/%2F%2Fhost` and `/%5Chost` become `//host` or `/\\host` wherever a proxy or
+    // browser decodes them. All of those leave the site.
+    return url.origin === 'http://same.site' && !/^\/[/\\]/.test(decodeURIComponent(path)) ? path : '/';
   } catch {
     return '/';
   }
