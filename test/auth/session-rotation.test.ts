@@ -1,0 +1,92 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
+import { becomeGuest, PASSWORD, register, sessionCookieOf, sessionSignsIn } from './harness.ts';
+
+let app: TestApp;
+beforeEach(async () => { app = await startApp(); });
+afterEach(async () => { await app.close(); });
+
+/** The session id inside a signed `s:<id>.<signature>` cookie value. */
+function sessionId(cookie: string): string {
+  return decodeURIComponent(cookie).slice(2).split('.')[0]!;
+}
+
+function sessionRowExists(cookie: string): boolean {
+  return app.ctx.sessionDb.prepare('SELECT 1 FROM sessions WHERE sid = ?').get(sessionId(cookie)) !== undefined;
+}
+
+/** The browser's session cookie before and after `change`, which must have answered 303 with a new session id. */
+async function aroundChange(browser: Browser, change: () => Promise<{ status: number }>): Promise<{ before: string; after: string }> {
+  const before = sessionCookieOf(browser);
+  expect((await change()).status).toBe(303);
+  const after = sessionCookieOf(browser);
+  expect(sessionId(after)).not.toBe(sessionId(before));
+  return { before, after };
+}
+
+describe('the session id changes on every change of identity', () => {
+  it('when a visitor becomes a guest (seed guest checkout): the old session is gone', async () => {
+    const browser = app.browser();
+    const token = csrfTokenIn((await browser.get('/checkout')).text)!;
+    expect(sessionRowExists(sessionCookieOf(browser))).toBe(true);
+    const { before, after } = await aroundChange(browser, () => browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }));
+    expect(sessionRowExists(before)).toBe(false);
+    expect(await sessionSignsIn(app, after)).toBe(true);
+  });
+
+  it('when a guest converts: the guest\'s old session id no longer signs in', async () => {
+    const browser = app.browser();
+    await becomeGuest(browser);
+    expect(await sessionSignsIn(app, sessionCookieOf(browser))).toBe(true);
+    const { before, after } = await aroundChange(browser, () =>
+      browser.submit('/account', { action: 'convert-guest', email: 'ada@example.com', password: PASSWORD }));
+    expect(await sessionSignsIn(app, before)).toBe(false);
+    expect(await sessionSignsIn(app, after)).toBe(true);
+  });
+
+  it('when a guest signs in to an account: the guest\'s old session id no longer signs in', async () => {
+    await register(app.browser(), 'owner@example.com');
+    const browser = app.browser();
+    await becomeGuest(browser);
+    const { before, after } = await aroundChange(browser, () => browser.submit('/login', { email: 'owner@example.com', password: PASSWORD }));
+    expect(await sessionSignsIn(app, before)).toBe(false);
+    expect(await sessionSignsIn(app, after)).toBe(true);
+  });
+
+  it('when a signed-out visitor signs in: the session that showed the login form is replaced', async () => {
+    await register(app.browser(), 'owner@example.com');
+    const browser = app.browser();
+    const token = csrfTokenIn((await browser.get('/login')).text)!;
+    const { before } = await aroundChange(browser, () => browser.post('/login', { _csrf: token, email: 'owner@example.com', password: PASSWORD }));
+    expect(sessionRowExists(before)).toBe(false);
+    expect(await sessionSignsIn(app, before)).toBe(false);
+  });
+
+  it('when an account signs out: neither the old nor the new session id signs in', async () => {
+    const browser = app.browser();
+    await register(browser, 'owner@example.com');
+    expect(await sessionSignsIn(app, sessionCookieOf(browser))).toBe(true);
+    const { before, after } = await aroundChange(browser, () => browser.submit('/logout'));
+    expect(await sessionSignsIn(app, before)).toBe(false);
+    expect(await sessionSignsIn(app, after)).toBe(false);
+  });
+
+  it('when a guest signs out: the old session id no longer signs in', async () => {
+    const browser = app.browser();
+    await becomeGuest(browser);
+    const { before } = await aroundChange(browser, () => browser.submit('/logout'));
+    expect(await sessionSignsIn(app, before)).toBe(false);
+  });
+
+  it('when the password changes: this browser moves to a new id and other devices are signed out', async () => {
+    const browser = app.browser();
+    await register(browser, 'owner@example.com');
+    const other = app.browser();
+    await other.submit('/login', { email: 'owner@example.com', password: PASSWORD });
+    const { before, after } = await aroundChange(browser, () =>
+      browser.submit('/account', { action: 'change-password', currentPassword: PASSWORD, newPassword: 'a brand new secret' }));
+    expect(await sessionSignsIn(app, before)).toBe(false);
+    expect(await sessionSignsIn(app, sessionCookieOf(other))).toBe(false);
+    expect(await sessionSignsIn(app, after)).toBe(true);
+  });
+});
