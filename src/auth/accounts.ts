@@ -16,7 +16,10 @@ export interface AccountHooks { merge: MergeHandler[]; delete: DeleteHandler[] }
 
 export type Accounts = ReturnType<typeof createAccounts>;
 
-const EMAIL = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+// What an address part may not hold; control characters included, since
+// `victim@example.com\0.evil.example` would reach a C mail library as `victim@example.com`.
+const PART = String.raw`[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+`;
+const EMAIL = new RegExp(`^${PART}@${PART}\\.${PART}$`);
 
 /** Trimmed and lower-cased; throws `invalid_email`. Reserved `.invalid` addresses belong to guests. */
 export function normalizeEmail(raw: unknown): string {

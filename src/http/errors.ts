@@ -41,6 +41,7 @@ export const errorPages: Record<number, { title: string; message: string }> = {
   404: { title: 'Page not found', message: 'There is nothing at this address.' },
   405: { title: 'Method not allowed', message: 'This page cannot be used that way.' },
   413: { title: 'Too much data', message: 'What you sent is too large. Please shorten it and try again.' },
+  415: { title: 'Unsupported form encoding', message: 'The form was sent in an encoding this site does not accept. Please go back and try again.' },
   429: { title: 'Too many requests', message: 'Please wait a minute and try again.' },
   500: { title: 'Something went wrong', message: 'An unexpected error happened on our side. Please try again.' },
 };
