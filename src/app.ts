@@ -8,6 +8,7 @@ import { formBody, MALFORMED_BODY } from './http/body.ts';
 import { createCsrf } from './http/csrf.ts';
 import { HttpError } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { staticFiles } from './http/static-files.ts';
 import { createPageRuntime } from './pages/runtime.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,8 +44,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(securityHeaders(production));
-  // No directory redirects: `/products/%2e%2e` would otherwise answer 301 to `/products/%2e%2e/`.
-  app.use(express.static(path.join(root, 'public'), { maxAge: production ? '1d' : 0, index: false, redirect: false }));
+  app.use(staticFiles(path.join(root, 'public'), { production }));
   app.use(ctx.sessions.middleware);
   app.use(authenticate({ users: ctx.users, guests: ctx.guests, resume, carry: ['cart', 'flash', 'csrfSecret'], now: ctx.now }));
   app.use(formBody());
