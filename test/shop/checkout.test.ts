@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register } from '../auth/harness.ts';
+import { PASSWORD, register } from '../auth/harness.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
 import {
-  accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, sessionOf, SHIPPING, storedCart,
+  accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, seedSection, sessionOf, SHIPPING, storedCart,
   submitOrder, valueOf,
 } from './shop.ts';
 
@@ -12,10 +12,7 @@ beforeAll(async () => { app = await startApp(); });
 afterAll(async () => { await app.close(); });
 
 /** Seed 003's "Guest Checkout Flow" example, exactly as the seed prints it. */
-function seedGuestCheckout(): string {
-  const seed = fs.readFileSync(new URL('../../../shared/seeds/003_21659a2ffcd5e95a.txt', import.meta.url), 'utf8');
-  return seed.slice(seed.indexOf('Guest Checkout Flow\n') + 'Guest Checkout Flow\n'.length, seed.indexOf('Try Before You Buy\n'));
-}
+const seedGuestCheckout = () => seedSection('Guest Checkout Flow', 'Try Before You Buy');
 
 /** The static part of the seed's example (after its `%>`), as a browser receives it (a CSRF field added). */
 function seedCheckoutOptions(): string {
@@ -112,6 +109,24 @@ describe('GET /checkout for a signed-in visitor', () => {
     }
     expect(response.text).toMatch(/<button type="submit" class="button">Place order<\/button>/);
     expect(response.text).not.toContain('Continue as Guest');
+  });
+
+  it('offers a guest a way to sign in that comes back to checkout with the cart merged into the account', async () => {
+    const owner = app.browser();
+    await register(owner, 'has-account@example.com');
+    await addToCart(owner, 'tea-tin', 1);
+    await owner.submit('/logout', {}, '/');
+    const browser = app.browser();
+    await guestAtCheckout(browser);
+    const checkout = await browser.get('/checkout');
+    expect(checkout.text).toContain('<a href="/login?next=%2Fcheckout">Sign in</a>');
+    const signedIn = await browser.submit('/login?next=%2Fcheckout', { email: 'has-account@example.com', password: PASSWORD, next: '/checkout' });
+    expect(signedIn.status).toBe(303);
+    expect(signedIn.headers.location).toBe('/checkout');
+    expect(storedCart(app, accountIdOf(app, 'has-account@example.com'))).toEqual({ 'tea-tin': 1, 'ember-mug': 2, candle: 1 });
+    const after = await browser.get('/checkout');
+    expect(after.text).toContain('value="place-order"');
+    expect(after.text).not.toContain('href="/login?next=%2Fcheckout"');
   });
 
   it('shows a registered user the place-order form too', async () => {

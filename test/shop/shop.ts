@@ -3,8 +3,15 @@
  * app keeps them (the session row before sign-in, `cart_items` after), and reading pages the way
  * a screen reader would (titles, labels, the error an input's aria-describedby points to).
  */
+import fs from 'node:fs';
 import type { Browser, TestApp } from '../support.ts';
 import { parseResumeToken, RESUME_COOKIE, SESSION_COOKIE } from '../auth/harness.ts';
+
+/** A section of seed 003 (the template helper API), exactly as the seed prints it: from its heading to the next. */
+export function seedSection(heading: string, nextHeading: string): string {
+  const seed = fs.readFileSync(new URL('../../../shared/seeds/003_21659a2ffcd5e95a.txt', import.meta.url), 'utf8');
+  return seed.slice(seed.indexOf(`${heading}\n`) + heading.length + 1, seed.indexOf(`${nextHeading}\n`));
+}
 
 export const SHIPPING = { name: 'Ada Lovelace', address: '12 Analytical Row', city: 'London', postcode: 'N1 9GU' };
 

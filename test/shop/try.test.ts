@@ -2,17 +2,14 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { becomeGuest, getWithCookies, PASSWORD, register, RESUME_COOKIE } from '../auth/harness.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
-import { countRowsWhere, errorFor, guestIdOf } from './shop.ts';
+import { countRowsWhere, errorFor, guestIdOf, seedSection } from './shop.ts';
 
 let app: TestApp;
 beforeAll(async () => { app = await startApp(); });
 afterAll(async () => { await app.close(); });
 
 /** Seed 003's "Try Before You Buy" example, exactly as the seed prints it. */
-function seedTryBeforeYouBuy(): string {
-  const seed = fs.readFileSync(new URL('../../../shared/seeds/003_21659a2ffcd5e95a.txt', import.meta.url), 'utf8');
-  return seed.slice(seed.indexOf('Try Before You Buy\n') + 'Try Before You Buy\n'.length, seed.indexOf('Important Notes\n'));
-}
+const seedTryBeforeYouBuy = () => seedSection('Try Before You Buy', 'Important Notes');
 
 function addNote(browser: Browser, body: string) {
   return browser.submit('/try', { action: 'add-note', body });
