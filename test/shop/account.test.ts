@@ -65,6 +65,21 @@ describe('GET /account', () => {
   });
 });
 
+describe('POST /account action=convert-guest', () => {
+  it('answers 409 for an email in use, with the error by the email, and a sign-in link that brings the cart along', async () => {
+    await register(app.browser(), 'already@example.com');
+    const browser = app.browser();
+    await guestWithCart(browser);
+    const response = await browser.submit('/account', { action: 'convert-guest', email: 'already@example.com', password: PASSWORD });
+    expect(response.status).toBe(409);
+    expect(errorFor(response.text, 'convert-email')).toBe('An account with this email already exists. Sign in instead.');
+    expect(response.text).toContain('<a href="/login?next=%2Faccount">Sign in to that account</a>');
+    const signedIn = await browser.submit('/login?next=%2Faccount', { email: 'already@example.com', password: PASSWORD, next: '/account' });
+    expect(signedIn.headers.location).toBe('/account');
+    expect(storedCart(app, accountIdOf(app, 'already@example.com'))).toEqual({ 'ember-mug': 2 });
+  });
+});
+
 describe('POST /account action=change-password', () => {
   it('answers 401 with the error next to the current password when it is wrong, and keeps the old password', async () => {
     const browser = app.browser();

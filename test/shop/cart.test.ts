@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../auth/harness.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
-import { accountIdOf, addToCart, countRowsWhere, guestIdOf, sessionOf, storedCart } from './shop.ts';
+import { accountIdOf, addToCart, countRowsWhere, errorFor, guestIdOf, sessionOf, storedCart, valueOf } from './shop.ts';
 
 let app: TestApp;
 beforeAll(async () => { app = await startApp(); });
@@ -70,13 +70,18 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
     expect((await browser.get('/cart')).text).not.toContain('Pour-Over Set');
   });
 
-  it.each(['0', '100', 'abc', ''])('refuses to update to quantity %j with 422 and a message, the cart unchanged', async (quantity) => {
+  it.each(['0', '100', 'abc', ''])('refuses to update to quantity %j with 422, the message on that line with what was typed, the cart unchanged', async (quantity) => {
     const browser = app.browser();
     await addToCart(browser, 'pour-over', 2);
+    await addToCart(browser, 'candle', 1);
     const response = await update(browser, 'pour-over', quantity);
     expect(response.status).toBe(422);
-    expect(response.text).toContain('Choose a quantity from 1 to 99.');
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2 });
+    expect(errorFor(response.text, 'qty-pour-over')).toBe('Choose a quantity from 1 to 99.');
+    expect(valueOf(response.text, 'qty-pour-over')).toBe(quantity);
+    expect(errorFor(response.text, 'qty-candle')).toBeUndefined();
+    expect(valueOf(response.text, 'qty-candle')).toBe('1');
+    expect(response.text).not.toContain('role="alert"');
+    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2, candle: 1 });
   });
 
   it('refuses to update or remove an unknown product with 404 and a message, the cart unchanged', async () => {
@@ -84,7 +89,7 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
     await addToCart(browser, 'pour-over', 2);
     for (const response of [await update(browser, 'unicorn-saddle', '1'), await remove(browser, 'unicorn-saddle')]) {
       expect(response.status).toBe(404);
-      expect(response.text).toContain('That product is not in our catalogue.');
+      expect(response.text).toContain('<p class="error" role="alert">That product is not in our catalogue.</p>');
     }
     expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2 });
   });
