@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, register } from '../auth/harness.ts';
-import { startApp, type Browser, type TestApp } from '../support.ts';
+import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, seedSection, sessionOf, SHIPPING, storedCart,
   submitOrder, valueOf,
@@ -189,6 +189,16 @@ describe('POST /checkout action=place-order', () => {
     expect(ordersOf(guestId)).toEqual([]);
     expect(countRowsWhere(app, 'order_lines', "order_id NOT IN (SELECT id FROM orders)")).toBe(0);
     expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
+  });
+
+  it('places one order for a double click on "Place order" (two submissions at once)', async () => {
+    const browser = app.browser();
+    const guestId = await guestAtCheckout(browser);
+    const token = csrfTokenIn((await browser.get('/checkout')).text)!;
+    const form = { _csrf: token, action: 'place-order', ...SHIPPING };
+    const statuses = (await Promise.all([browser.post('/checkout', form), browser.post('/checkout', form)])).map((r) => r.status);
+    expect(statuses.sort()).toEqual([303, 409]);
+    expect(ordersOf(guestId)).toHaveLength(1);
   });
 
   it('answers 409 with a clear message when the cart is empty, and stores no order', async () => {
