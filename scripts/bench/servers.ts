@@ -1,0 +1,82 @@
+/**
+ * The two servers a bench run compares: guestkit in production mode, and the floor (see
+ * floor-server.ts). Both run as `node --import tsx <file>` so the child's pid is the server
+ * itself (its RSS is the server's) and a SIGTERM reaches it directly.
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeTempDir, startChild, stopChild, waitForLine, type Child } from './processes.ts';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const READY_TIMEOUT_MS = 60_000;
+
+export interface RunningServer {
+  name: string;
+  url: string;
+  child: Child;
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export interface GuestkitOptions {
+  dataDir: string;
+  secret: string;
+  bcryptCost: number;
+  /** Write a V8 CPU profile here when the server exits. */
+  profileDir?: string;
+}
+
+/** A 64-character random secret, as `openssl rand -hex 32` gives. */
+export function newSecret(): string {
+  return crypto.randomBytes(32).toString('hex');
+}
+
+/** Only what node and tsx need from our environment: no stray config variable leaks into a run. */
+function baseEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  return Object.fromEntries(keep.flatMap((key) => (process.env[key] ? [[key, process.env[key]!]] : [])));
+}
+
+/** The environment guestkit runs with in a bench: production, limits off, bound to loopback. */
+export function guestkitEnv(options: Omit<GuestkitOptions, 'profileDir'>): Record<string, string> {
+  return {
+    ...baseEnv(),
+    NODE_ENV: 'production',
+    SESSION_SECRET: options.secret,
+    TRUST_PROXY: 'loopback',
+    DATA_DIR: options.dataDir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    GUEST_RATE_LIMIT: '0',
+    LOGIN_RATE_LIMIT: '0',
+    BCRYPT_COST: String(options.bcryptCost),
+  };
+}
+
+export function startGuestkit(options: GuestkitOptions): Promise<RunningServer> {
+  const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  return start('guestkit', [...profile, '--import', 'tsx', 'src/server.ts'], options.dataDir, guestkitEnv(options));
+}
+
+export function startFloor(): Promise<RunningServer> {
+  const dataDir = makeTempDir('floor');
+  return start('floor', ['--import', 'tsx', 'scripts/bench/floor-server.ts'], dataDir, {
+    ...baseEnv(),
+    NODE_ENV: 'production',
+    SESSION_SECRET: newSecret(),
+    DATA_DIR: dataDir,
+    PORT: '0',
+  });
+}
+
+async function start(name: string, args: string[], dataDir: string, env: Record<string, string>): Promise<RunningServer> {
+  const child = startChild(process.execPath, args, { cwd: ROOT, env });
+  try {
+    const match = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, READY_TIMEOUT_MS);
+    return { name, url: match[1]!, child, dataDir, stop: () => stopChild(child) };
+  } catch (error) {
+    await stopChild(child, 1_000);
+    throw new Error(`${name} did not start: ${(error as Error).message}`);
+  }
+}
