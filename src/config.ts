@@ -52,6 +52,11 @@ const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'products',
   'cart_items', 'orders', 'order_lines', 'notes', 'sqlite_master', 'sqlite_sequence']);
 
+/** A name that may become a collection's table: a plain identifier, not one of the app's own tables. */
+export function isCollectionName(name: string): boolean {
+  return COLLECTION_NAME.test(name) && !RESERVED_TABLES.has(name);
+}
+
 export function loadConfig(env: Env = {}): Readonly<Config> {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
   const sessionSecret = env.SESSION_SECRET || undefined;
@@ -122,7 +127,7 @@ function collections(value: string | undefined): string[] {
   const names = (value ?? 'users,customers').split(',').map((name) => name.trim()).filter(Boolean);
   if (names.length === 0) throw new ConfigError('GUEST_COLLECTIONS', 'must name at least one collection');
   for (const name of names) {
-    if (!COLLECTION_NAME.test(name) || RESERVED_TABLES.has(name)) {
+    if (!isCollectionName(name)) {
       throw new ConfigError('GUEST_COLLECTIONS', `has an invalid collection name "${name}" `
         + '(lower-case letters, digits and _, starting with a letter; not a name the app uses itself)');
     }

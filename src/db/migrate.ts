@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isCollectionName } from '../config.ts';
 import type { Db } from './open.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
@@ -32,8 +33,11 @@ function plan(collections: readonly string[]): Migration[] {
   for (const file of files.filter((name) => /^\d{3}-/.test(name))) {
     migrations.push({ id: file.replace(/\.sql$/, ''), sql: read(file) });
   }
+  // Table names cannot be bound parameters, and exec() runs every statement in a string: a name
+  // that is not a plain identifier must never get this far, whoever the caller is.
+  const invalid = collections.find((name) => !isCollectionName(name));
+  if (invalid !== undefined) throw new Error(`migrate: invalid collection name ${JSON.stringify(invalid)}`);
   for (const file of files.filter((name) => name.startsWith('collection-'))) {
-    // Table names cannot be bound parameters; config.ts admits only [a-z][a-z0-9_]* names.
     for (const table of collections) {
       migrations.push({ id: `${table}:${file.replace(/\.sql$/, '')}`, sql: read(file).replaceAll('{{table}}', table) });
     }
