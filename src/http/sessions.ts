@@ -39,6 +39,10 @@ const SQLiteStore = connectSqlite3(session);
 export function createSessions(config: Config, secret: string): Sessions {
   const db = new sqlite3.Database(path.join(config.dataDir, 'sessions.db'));
   db.configure('busyTimeout', 5000);
+  // One statement at a time: in node-sqlite3's default parallel mode a `db.get` keeps its read
+  // transaction open until it is finalized, and a write that overlaps it cannot wait for another
+  // process's lock (SQLITE_BUSY at once, busy timeout or not: seen with cleanup running).
+  db.serialize();
   const store = new SQLiteStore({ db, table: 'sessions', concurrentDb: true });
   const production = config.env === 'production';
   const cookieName = production ? '__Host-gk.sid' : 'gk.sid';
