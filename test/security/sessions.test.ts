@@ -156,11 +156,17 @@ describe('replaying an old session cookie', () => {
     expect(await whoIs(`gk.resume=${/gk\.resume=([^;]+)/.exec(old)![1]}`)).toBeNull();
   });
 
-  it('signs nobody in after the account was deleted, on this device or any other', async () => {
-    const email = uniqueEmail('deleted');
+  /** A new account signed in on two browsers. */
+  async function signedInTwice(label: string) {
+    const email = uniqueEmail(label);
     const browser = await registeredBrowser(app, email);
     const otherDevice = app.browser();
     expectRedirect(await otherDevice.submit('/login', { email, password: PASSWORD }), 'second device sign-in');
+    return { email, browser, otherDevice };
+  }
+
+  it('signs nobody in after the account was deleted, on this device or any other', async () => {
+    const { browser, otherDevice } = await signedInTwice('deleted');
     const old = sessionCookie(browser);
     const other = sessionCookie(otherDevice);
     expectRedirect(await browser.submit('/account', { action: 'delete-account', password: PASSWORD }), 'deletion');
@@ -170,10 +176,7 @@ describe('replaying an old session cookie', () => {
   });
 
   it('signs other devices out after a password change, while the changer stays signed in', async () => {
-    const email = uniqueEmail('changed');
-    const browser = await registeredBrowser(app, email);
-    const otherDevice = app.browser();
-    expectRedirect(await otherDevice.submit('/login', { email, password: PASSWORD }), 'second device sign-in');
+    const { email, browser, otherDevice } = await signedInTwice('changed');
     const old = sessionCookie(browser);
     expectRedirect(await browser.submit('/account', { action: 'change-password', currentPassword: PASSWORD, newPassword: 'another password' }), 'password change');
     expect(await signedInAs(browser)).toBe(email);
