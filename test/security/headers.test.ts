@@ -3,7 +3,7 @@
  * Content-Security-Policy that allows no inline script, no MIME sniffing, a referrer policy that
  * keeps paths and query strings on this site, and no framing (clickjacking). And the dependency
  * tree: csurf's own old `cookie` is overridden (npm audit itself needs the network: see
- * test/security/audit-dependencies.ts).
+ * scripts/audit-dependencies.ts, `npm run audit:deps`).
  */
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';

@@ -3,7 +3,7 @@
  * 1 when one does, and 2 when the audit could not run. It needs the registry's advisory endpoint
  * (a network call), so it is not part of `npm test`; run it where the registry is reachable:
  *
- *   npx tsx test/security/audit-dependencies.ts
+ *   npm run audit:deps
  *
  * The offline half (csurf's old `cookie` is overridden) is in headers.test.ts.
  */
@@ -17,7 +17,7 @@ interface AuditReport {
   error?: { summary?: string; detail?: string };
 }
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('..', import.meta.url));
 const run = spawnSync('npm', ['audit', '--omit=dev', '--json'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
 
 let report: AuditReport;
