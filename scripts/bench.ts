@@ -77,7 +77,7 @@ async function main(args: Args): Promise<number> {
   const [floor, guestkit] = await Promise.all([startFloor(), startGuestkit(options)]);
   const run: BenchRun = {
     quick: args.quick,
-    seconds: args.quick ? 4 : 12,
+    seconds: args.quick ? 3 : 12,
     warmupSeconds: args.quick ? 0.5 : 2,
     connections: 10,
     bcryptCost,

@@ -16,7 +16,7 @@ const GROWTH_TARGET_MB = 50;
 export interface MemoryPlan { first: number; total: number; floor: boolean }
 
 export function memoryPlan(quick: boolean): MemoryPlan {
-  return quick ? { first: 10_000, total: 20_000, floor: false } : { first: 10_000, total: 100_000, floor: true };
+  return quick ? { first: 10_000, total: 15_000, floor: false } : { first: 10_000, total: 100_000, floor: true };
 }
 
 export async function memory(run: BenchRun, start: { app(): Promise<RunningServer>; floor(): Promise<RunningServer> }): Promise<Row[]> {
@@ -26,7 +26,7 @@ export async function memory(run: BenchRun, start: { app(): Promise<RunningServe
   const span = `${thousands(app.at[0])}→${thousands(app.at[1])} guests`;
   const notes = [
     app.at[1] < plan.total ? `only ${app.at[1]} of ${plan.total} guests were created in the time allowed` : '',
-    plan.floor ? '' : 'the quick run skips the floor and stops at 20k guests; the full run goes to 100k',
+    plan.floor ? '' : 'the quick run skips the floor and stops at 15k guests; the full run goes to 100k',
   ].filter(Boolean).join('; ');
   return [
     row({
