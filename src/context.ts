@@ -4,10 +4,9 @@ import { createAccounts, type AccountHooks, type Accounts } from './auth/account
 import { createEventLog, type EventLog } from './auth/events.ts';
 import { createGuests, type Guests } from './auth/guests.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
-import { createSessionIndex, type SessionIndex } from './auth/session-index.ts';
 import { createUserStore, type UserStore } from './auth/user-store.ts';
 import { migrate } from './db/migrate.ts';
-import { openDb, openSessionDb, type Db } from './db/open.ts';
+import { openDb, type Db } from './db/open.ts';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
 import { createSessions, type Sessions } from './http/sessions.ts';
 import type { ServiceFactory } from './pages/helpers.ts';
@@ -18,14 +17,12 @@ import { registerShop } from './shop/index.ts';
 export interface AppContext {
   config: Config;
   db: Db;
-  sessionDb: Db;
   sessions: Sessions;
   users: UserStore;
   events: EventLog;
   passwords: PasswordHasher;
   guests: Guests;
   accounts: Accounts;
-  sessionIndex: SessionIndex;
   hooks: AccountHooks;
   limiters: { guests: RateLimiter; login: RateLimiter };
   /** What templates `resolve(name)`. */
@@ -40,23 +37,20 @@ export function createContext(config: Config, options: { now?: () => number } = 
   const now = options.now ?? Date.now;
   const db = openDb(path.join(config.dataDir, 'app.db'));
   migrate(db, config.collections);
-  const sessionDb = openSessionDb(path.join(config.dataDir, 'sessions.db'));
   const sessions = createSessions(config, resolveSessionSecret(config.dataDir, config.sessionSecret));
   const users = createUserStore(db, config.collections);
   const events = createEventLog(db, now);
   const passwords = createPasswordHasher({ cost: config.bcryptCost });
-  const sessionIndex = createSessionIndex(sessionDb);
   const hooks: AccountHooks = { merge: [], delete: [] };
   const context: AppContext = {
-    config, db, sessionDb, sessions, users, events, passwords, sessionIndex, hooks, now,
+    config, db, sessions, users, events, passwords, hooks, now,
     guests: createGuests({ db, users, events, now }),
-    accounts: createAccounts({ db, users, events, passwords, sessions: sessionIndex, hooks, now }),
+    accounts: createAccounts({ db, users, events, passwords, sessions: sessions.index, hooks, now }),
     limiters: { guests: createRateLimiter(config.guestRateLimit), login: createRateLimiter(config.loginRateLimit) },
     services: new Map(),
     globals: {},
     async close() {
       await Promise.all([sessions.close(), passwords.close()]);
-      sessionDb.close();
       db.close();
     },
   };

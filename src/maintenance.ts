@@ -7,15 +7,11 @@ const HOUR = 3_600_000;
  * (connect-sqlite3 itself only purges at start and then daily).
  */
 export function startMaintenance(ctx: AppContext, log: (message: string) => void): () => void {
-  const purge = () => {
-    try {
-      const removed = ctx.sessionIndex.purgeExpired(ctx.now());
-      if (removed > 0) log(`Purged ${removed} expired sessions`);
-    } catch (error) {
-      log(`Session purge failed: ${(error as Error).message}`);
-    }
-  };
-  purge();
+  const purge = () => ctx.sessions.index.purgeExpired(ctx.now()).then(
+    (removed) => { if (removed > 0) log(`Purged ${removed} expired sessions`); },
+    (error: Error) => log(`Session purge failed: ${error.message}`),
+  );
+  void purge();
   const timer = setInterval(purge, HOUR);
   timer.unref();
   return () => clearInterval(timer);

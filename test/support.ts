@@ -12,11 +12,17 @@ import request from 'supertest';
 import { createApp, type AppOptions } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContext, type AppContext } from '../src/context.ts';
+import { openSessionDb, type Db } from '../src/db/open.ts';
 
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
 export interface TestApp {
   ctx: AppContext;
+  /**
+   * sessions.db, opened by the test (the server reaches it through connect-sqlite3's own
+   * connection) to look at or tamper with session rows.
+   */
+  sessionDb: Db;
   server: Server;
   url: string;
   dataDir: string;
@@ -36,16 +42,19 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
     NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...env,
   });
   const ctx = createContext(config);
+  await ctx.sessions.ready;
   const server = createApp(ctx, { log: () => {}, ...options }).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const sessionDb = openSessionDb(path.join(dataDir, 'sessions.db'));
   return {
-    ctx, server, url, dataDir,
+    ctx, sessionDb, server, url, dataDir,
     browser: () => new Browser(server),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await ctx.close();
+      sessionDb.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -137,7 +137,7 @@ export function createAccounts(deps: {
       }
       users.setPassword(auth.collection, auth.id, await passwords.hash(passwordOf(next)));
       events.record('password_changed', auth.id, auth.collection);
-      sessions.deleteForAccount(auth.id); // sign out every other device
+      await sessions.deleteForAccount(auth.id); // sign out every other device
 
     },
 
@@ -153,7 +153,7 @@ export function createAccounts(deps: {
         users.delete(auth.id);
         events.record('account_deleted', auth.id, auth.collection);
       }).immediate();
-      sessions.deleteForAccount(auth.id);
+      await sessions.deleteForAccount(auth.id);
     },
   };
   return accounts;

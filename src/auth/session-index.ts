@@ -1,30 +1,36 @@
-import type { Db } from '../db/open.ts';
+import type sqlite3 from 'sqlite3';
 
-export type SessionIndex = ReturnType<typeof createSessionIndex>;
+export interface SessionIndex {
+  /** Ends every session of an account (all its devices); resolves to how many. */
+  deleteForAccount(id: string): Promise<number>;
+  /** Removes expired sessions in small batches, so the store's own writes are never held up long. */
+  purgeExpired(now: number): Promise<number>;
+}
+
+const PURGE_BATCH = 1000;
 
 /**
- * Direct access to connect-sqlite3's `sessions` table, through the index on the account id
- * stored in each session (db/open.ts). express-session can only destroy the current session;
- * deleting an account or a stale guest must end all of theirs.
+ * Direct access to connect-sqlite3's `sessions` table through the store's own connection,
+ * using the account index (db/open.ts SESSION_SCHEMA). express-session can only destroy the
+ * current session; deleting an account must end all of them.
  */
-export function createSessionIndex(sessionDb: Db) {
-  const deleteForAccount = sessionDb.prepare(
-    `DELETE FROM sessions WHERE json_extract(sess, '$.auth.id') = ?`);
-  const deleteForAccounts = sessionDb.prepare(
-    `DELETE FROM sessions WHERE json_extract(sess, '$.auth.id') IN (SELECT value FROM json_each(?))`);
-  const purgeBatch = sessionDb.prepare(
-    `DELETE FROM sessions WHERE rowid IN (SELECT rowid FROM sessions WHERE expired < ? LIMIT 1000)`);
+export function createSessionIndex(db: sqlite3.Database): SessionIndex {
+  const run = (sql: string, ...params: unknown[]) => new Promise<number>((resolve, reject) => {
+    db.run(sql, params, function changed(this: sqlite3.RunResult, error: Error | null) {
+      if (error) reject(error);
+      else resolve(this.changes);
+    });
+  });
 
   return {
-    deleteForAccount: (id: string): number => deleteForAccount.run(id).changes,
-    deleteForAccounts: (ids: readonly string[]): number => deleteForAccounts.run(JSON.stringify(ids)).changes,
-    /** Removes expired sessions in small batches so the live server's writes are never held up long. */
-    purgeExpired(now: number): number {
+    deleteForAccount: (id) => run(`DELETE FROM sessions WHERE json_extract(sess, '$.auth.id') = ?`, id),
+    async purgeExpired(now) {
       let total = 0;
       for (;;) {
-        const { changes } = purgeBatch.run(now);
+        const changes = await run(`DELETE FROM sessions WHERE rowid IN
+          (SELECT rowid FROM sessions WHERE expired < ? LIMIT ${PURGE_BATCH})`, now);
         total += changes;
-        if (changes < 1000) return total;
+        if (changes < PURGE_BATCH) return total;
       }
     },
   };

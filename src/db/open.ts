@@ -20,18 +20,26 @@ export function openDb(file: string): Db {
 }
 
 /**
- * The session store's file is written by connect-sqlite3 (node-sqlite3); we open it too, to
- * index sessions by the account they belong to (so cleanup and account deletion find them)
- * and by expiry (so the hourly purge is a range scan). The table shape is connect-sqlite3's.
+ * The session store's table (connect-sqlite3's shape) with two indexes of ours: by the account a
+ * session belongs to (so account deletion and cleanup find its sessions) and by expiry (so
+ * purges are range scans). Run by the server through the store's own connection, and by
+ * separate processes (cleanup) through `openSessionDb`.
+ */
+export const SESSION_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sessions (sid PRIMARY KEY, expired, sess);
+  CREATE INDEX IF NOT EXISTS sessions_expired ON sessions (expired);
+  CREATE INDEX IF NOT EXISTS sessions_account ON sessions (json_extract(sess, '$.auth.id'))
+    WHERE json_extract(sess, '$.auth.id') IS NOT NULL;
+`;
+
+/**
+ * sessions.db for a process other than the server (cleanup, seeding, tests). The server itself
+ * reaches the file only through node-sqlite3: two SQLite libraries in one process do not see
+ * each other's POSIX locks, and one closing the file would drop the other's.
  */
 export function openSessionDb(file: string): Db {
   const db = openDb(file);
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS sessions (sid PRIMARY KEY, expired, sess);
-    CREATE INDEX IF NOT EXISTS sessions_expired ON sessions (expired);
-    CREATE INDEX IF NOT EXISTS sessions_account ON sessions (json_extract(sess, '$.auth.id'))
-      WHERE json_extract(sess, '$.auth.id') IS NOT NULL;
-  `);
+  db.exec(SESSION_SCHEMA);
   return db;
 }
 

@@ -1,9 +1,12 @@
+import type { EventEmitter } from 'node:events';
 import path from 'node:path';
 import type { RequestHandler } from 'express';
 import session from 'express-session';
 import connectSqlite3 from 'connect-sqlite3';
 import sqlite3 from 'sqlite3';
+import { createSessionIndex, type SessionIndex } from '../auth/session-index.ts';
 import type { Config } from '../config.ts';
+import { SESSION_SCHEMA } from '../db/open.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -26,6 +29,10 @@ declare module 'express-session' {
 export interface Sessions {
   middleware: RequestHandler;
   cookieName: string;
+  /** Every session of an account, and expired ones, through the store's connection. */
+  index: SessionIndex;
+  /** Settles once the store has created its table and run its own start-up purge. */
+  ready: Promise<void>;
   close(): Promise<void>;
 }
 
@@ -43,6 +50,7 @@ export function createSessions(config: Config, secret: string): Sessions {
   // transaction open until it is finalized, and a write that overlaps it cannot wait for another
   // process's lock (SQLITE_BUSY at once, busy timeout or not: seen with cleanup running).
   db.serialize();
+  db.exec(SESSION_SCHEMA);
   const store = new SQLiteStore({ db, table: 'sessions', concurrentDb: true });
   const production = config.env === 'production';
   const cookieName = production ? '__Host-gk.sid' : 'gk.sid';
@@ -68,9 +76,16 @@ export function createSessions(config: Config, secret: string): Sessions {
       next(error);
     });
   };
+  // connect-sqlite3 purges expired rows right after it connects; statements run in order, so one
+  // queued after its 'connect' event completes after that purge.
+  const ready = new Promise<void>((resolve) => {
+    (store as unknown as { client: EventEmitter }).client.once('connect', () => db.get('SELECT 1', () => resolve()));
+  });
   return {
     middleware,
     cookieName,
+    index: createSessionIndex(db),
+    ready,
     close: () => new Promise<void>((resolve) => db.close(() => resolve())),
   };
 }

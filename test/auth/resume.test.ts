@@ -30,7 +30,7 @@ describe('the resume cookie', () => {
     app = await startApp();
     const browser = app.browser();
     const id = await guestWithNote(browser, 'remember the milk');
-    app.ctx.sessionDb.exec('DELETE FROM sessions');
+    app.sessionDb.exec('DELETE FROM sessions');
 
     const page = await getWithCookies(app, '/try', { [RESUME_COOKIE]: browser.cookie(RESUME_COOKIE)! });
     expect(page.status).toBe(200);
@@ -38,7 +38,7 @@ describe('the resume cookie', () => {
     expect(page.text).toContain('You are trying this as a guest.');
     expect(setCookieLine(page, SESSION_COOKIE)).toBeDefined();
     expect(countRows(app, 'users')).toBe(1);
-    const restored = app.ctx.sessionDb.prepare(`SELECT json_extract(sess, '$.auth.id') AS id FROM sessions`).all();
+    const restored = app.sessionDb.prepare(`SELECT json_extract(sess, '$.auth.id') AS id FROM sessions`).all();
     expect(restored).toEqual([{ id }]);
   });
 
@@ -61,7 +61,7 @@ describe('the resume cookie', () => {
     app = await startApp();
     const browser = app.browser();
     await becomeGuest(browser);
-    app.ctx.sessionDb.exec('DELETE FROM sessions');
+    app.sessionDb.exec('DELETE FROM sessions');
     const token = decodeURIComponent(browser.cookie(RESUME_COOKIE)!);
     const forged = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     const page = await getWithCookies(app, '/account', { [RESUME_COOKIE]: encodeURIComponent(forged) });
@@ -77,7 +77,7 @@ describe('the resume cookie', () => {
     const converted = await browser.submit('/account', { action: 'convert-guest', email: 'kept@example.com', password: 'long enough' });
     expect(converted.status).toBe(303);
     expect(clearsCookie(converted, RESUME_COOKIE)).toBe(true);
-    app.ctx.sessionDb.exec('DELETE FROM sessions');
+    app.sessionDb.exec('DELETE FROM sessions');
     const page = await getWithCookies(app, '/account', { [RESUME_COOKIE]: token });
     expect(page.status).toBe(302);
     expect(page.headers.location).toBe('/login?next=%2Faccount');
@@ -112,7 +112,7 @@ describe('last_active_at', () => {
     await browser.get('/try');
     setLastActiveAt(id, 1);
     // Five minutes and a second ago, as far as this guest's session knows.
-    app.ctx.sessionDb.prepare(`UPDATE sessions SET sess = json_set(sess, '$.activeAt', json_extract(sess, '$.activeAt') - ?)`)
+    app.sessionDb.prepare(`UPDATE sessions SET sess = json_set(sess, '$.activeAt', json_extract(sess, '$.activeAt') - ?)`)
       .run(ACTIVITY_WRITE_INTERVAL_MS + 1_000);
     const before = Date.now();
     const page = await browser.get('/try');

@@ -12,7 +12,7 @@ function sessionId(cookie: string): string {
 }
 
 function sessionRowExists(cookie: string): boolean {
-  return app.ctx.sessionDb.prepare('SELECT 1 FROM sessions WHERE sid = ?').get(sessionId(cookie)) !== undefined;
+  return app.sessionDb.prepare('SELECT 1 FROM sessions WHERE sid = ?').get(sessionId(cookie)) !== undefined;
 }
 
 /** The browser's session cookie before and after `change`, which must have answered 303 with a new session id. */

@@ -70,7 +70,7 @@ describe('/try in Chromium', () => {
     const page = await newVisitor(chromium, app);
     await page.goto('/try');
     await saveNote(page, 'Still here?');
-    app.ctx.sessionDb.prepare('DELETE FROM sessions').run();
+    app.sessionDb.prepare('DELETE FROM sessions').run();
     const navigations = recordNavigations(page);
     await page.reload();
     expect(navigations).toEqual([{ status: 200, url: '/try' }]);

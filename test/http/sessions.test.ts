@@ -2,7 +2,7 @@
  * Sessions: none for a visitor who only reads; in production a `__Host-` cookie that only travels
  * over HTTPS; expired sessions purged by the server's hourly upkeep (src/maintenance.ts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Response } from 'supertest';
 import { startMaintenance } from '../../src/maintenance.ts';
 import { csrfTokenIn, startApp, type TestApp } from '../support.ts';
@@ -10,7 +10,7 @@ import { HTTPS, PRODUCTION_ENV, startFixtureSite, textOf } from '../pages/fixtur
 
 
 function sessionRows(app: TestApp): number {
-  return app.ctx.sessionDb.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
+  return app.sessionDb.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
 }
 
 function setCookies(response: Response): string[] {
@@ -126,26 +126,26 @@ describe('expired sessions', () => {
     await live.get('/form');
     expect(sessionRows(app)).toBe(2);
     const staleId = decodeURIComponent(stale.cookie('gk.sid')!).slice('s:'.length).split('.')[0]!;
-    app.ctx.sessionDb.prepare('UPDATE sessions SET expired = ? WHERE sid = ?').run(Date.now() - 1000, staleId);
+    app.sessionDb.prepare('UPDATE sessions SET expired = ? WHERE sid = ?').run(Date.now() - 1000, staleId);
 
     const logs: string[] = [];
     const stop = startMaintenance(app.ctx, (message) => logs.push(message));
     stop();
 
-    expect(logs).toEqual(['Purged 1 expired sessions']);
-    expect(app.ctx.sessionDb.prepare('SELECT sid FROM sessions').pluck().all()).not.toContain(staleId);
+    await vi.waitFor(() => expect(logs).toEqual(['Purged 1 expired sessions']));
+    expect(app.sessionDb.prepare('SELECT sid FROM sessions').pluck().all()).not.toContain(staleId);
     expect(sessionRows(app)).toBe(1);
     expect((await live.submit('/form', { message: 'still here' })).status).toBe(200);
   });
 
-  it('are removed in batches: a backlog of 2,500 goes in one purge', () => {
-    const insert = app.ctx.sessionDb.prepare('INSERT INTO sessions (sid, expired, sess) VALUES (?, ?, ?)');
+  it('are removed in batches: a backlog of 2,500 goes in one purge', async () => {
+    const insert = app.sessionDb.prepare('INSERT INTO sessions (sid, expired, sess) VALUES (?, ?, ?)');
     const past = Date.now() - 60_000;
-    app.ctx.sessionDb.transaction(() => {
+    app.sessionDb.transaction(() => {
       for (let i = 0; i < 2500; i++) insert.run(`old-${i}`, past, '{"cookie":{}}');
     })();
     const before = sessionRows(app);
-    expect(app.ctx.sessionIndex.purgeExpired(Date.now())).toBe(2500);
+    expect(await app.ctx.sessions.index.purgeExpired(Date.now())).toBe(2500);
     expect(sessionRows(app)).toBe(before - 2500);
   });
 });

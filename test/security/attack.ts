@@ -50,7 +50,8 @@ export interface Snapshot { [table: string]: string[] }
  * expiry slides on each request by design). Two equal snapshots mean nothing was changed.
  */
 export function snapshot(app: TestApp): Snapshot {
-  const { db, sessionDb } = app.ctx;
+  const { db } = app.ctx;
+  const { sessionDb } = app;
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
   const result: Snapshot = {};
   for (const table of tables) {

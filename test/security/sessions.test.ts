@@ -25,7 +25,7 @@ function sessionId(cookie: string): string {
 }
 
 function sessionStored(id: string): boolean {
-  return app.ctx.sessionDb.prepare('SELECT count(*) FROM sessions WHERE sid = ?').pluck().get(id) === 1;
+  return app.sessionDb.prepare('SELECT count(*) FROM sessions WHERE sid = ?').pluck().get(id) === 1;
 }
 
 /** Who a bare cookie header signs in, as the account page answers it (no cookie jar involved). */

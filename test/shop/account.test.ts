@@ -150,7 +150,7 @@ describe('POST /account action=delete-account', () => {
     expect(countRowsWhere(app, 'accounts', 'id = ?', id)).toBe(0);
     expect(countRowsWhere(app, 'cart_items', 'account_id = ?', id)).toBe(0);
     expect(countRowsWhere(app, 'notes', 'account_id = ?', id)).toBe(0);
-    expect((app.ctx.sessionDb.prepare("SELECT count(*) AS n FROM sessions WHERE json_extract(sess, '$.auth.id') = ?").get(id) as { n: number }).n).toBe(0);
+    expect((app.sessionDb.prepare("SELECT count(*) AS n FROM sessions WHERE json_extract(sess, '$.auth.id') = ?").get(id) as { n: number }).n).toBe(0);
     expect(await sessionSignsIn(app, phoneSession)).toBe(false);
     expect(app.ctx.db.prepare('SELECT account_id, name, address, total_cents FROM orders WHERE id = ?').get(orderId))
       .toEqual({ account_id: null, name: 'Deleted customer', address: '', total_cents: 8900 });

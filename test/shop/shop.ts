@@ -62,7 +62,7 @@ export function sessionOf(app: TestApp, browser: Browser): Record<string, unknow
   if (!cookie) return undefined;
   const signed = decodeURIComponent(cookie).slice('s:'.length);
   const sid = signed.slice(0, signed.lastIndexOf('.'));
-  const row = app.ctx.sessionDb.prepare('SELECT sess FROM sessions WHERE sid = ?').get(sid) as { sess: string } | undefined;
+  const row = app.sessionDb.prepare('SELECT sess FROM sessions WHERE sid = ?').get(sid) as { sess: string } | undefined;
   return row ? JSON.parse(row.sess) as Record<string, unknown> : undefined;
 }
 

@@ -121,7 +121,7 @@ describe('a guest\'s notes over time', () => {
     const browser = app.browser();
     const guestId = await becomeGuest(browser);
     await addNote(browser, 'Remember me');
-    app.ctx.sessionIndex.deleteForAccount(guestId);
+    await app.ctx.sessions.index.deleteForAccount(guestId);
     const response = await getWithCookies(app, '/try', { [RESUME_COOKIE]: browser.cookie(RESUME_COOKIE)! });
     expect(response.status).toBe(200);
     expect(response.text).toContain('<p>Remember me</p>');
