@@ -20,6 +20,9 @@ export interface BenchRun {
   restartGuestkit(): Promise<RunningServer>;
 }
 
+/** Length of one side-by-side round: short rounds, taken in turn, share the machine's drift. */
+const ROUND_SECONDS = 1.5;
+
 /** The light steady page load that latency-under-disturbance scenarios measure. */
 export function lightPageLoad(url: string, seconds: number): LoadOptions {
   return { url, paths: ['/'], connections: 5, rate: 100, seconds };
@@ -28,25 +31,29 @@ export function lightPageLoad(url: string, seconds: number): LoadOptions {
 export interface Measured { result: LoadResult; cpuMsPerResponse: number }
 
 /**
- * Measures guestkit and the floor under the same load, in rounds ordered app, floor, floor, app,
- * so a drift in the machine's background load (other jobs on these shared cores) falls on both
- * sides evenly. Each side runs `seconds` in all, after a warm-up. Also returns each server's CPU
- * time per response (all its threads), which drifts far less than throughput when the machine is shared.
+ * Measures guestkit and the floor under the same load, in short rounds ordered app, floor, floor,
+ * app (repeated), so a drift in the machine's background load (other jobs on these shared cores)
+ * falls on both sides evenly. Each side runs `seconds` in all, after a warm-up. Also returns each
+ * server's CPU time per response (all its threads), which drifts far less than throughput when
+ * the machine is shared.
  */
 export async function sideBySide(run: BenchRun, app: Omit<LoadOptions, 'url' | 'seconds'>, floor: Omit<LoadOptions, 'url' | 'seconds'>)
   : Promise<{ app: Measured; floor: Measured }> {
-  const half = run.seconds / 2;
+  const cycles = Math.max(1, Math.round(run.seconds / (2 * ROUND_SECONDS)));
+  const round = run.seconds / (2 * cycles);
   const sides = {
     app: { server: run.guestkit, load: app, results: [] as LoadResult[], cpu: 0 },
     floor: { server: run.floor, load: floor, results: [] as LoadResult[], cpu: 0 },
   };
   for (const side of Object.values(sides)) await runLoad({ ...side.load, url: side.server.url, seconds: run.warmupSeconds });
-  for (const name of ['app', 'floor', 'floor', 'app'] as const) {
-    const side = sides[name];
-    log(`  ${name}: ${half} s`);
-    const before = cpuMs(side.server.child.pid);
-    side.results.push(await runLoad({ ...side.load, url: side.server.url, seconds: half }));
-    side.cpu += cpuMs(side.server.child.pid) - before;
+  log(`  ${cycles * 4} rounds of ${round} s, app and floor in turn`);
+  for (let cycle = 0; cycle < cycles; cycle++) {
+    for (const name of ['app', 'floor', 'floor', 'app'] as const) {
+      const side = sides[name];
+      const before = cpuMs(side.server.child.pid);
+      side.results.push(await runLoad({ ...side.load, url: side.server.url, seconds: round }));
+      side.cpu += cpuMs(side.server.child.pid) - before;
+    }
   }
   const measured = (side: typeof sides.app): Measured => {
     const result = pool(side.results);

@@ -6,7 +6,9 @@
 import http from 'node:http';
 import { BROWSER_HEADERS } from './load.ts';
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// A connection per request: a kept-alive socket the server closes (its 5 s keep-alive timeout)
+// just as we reuse it fails with "socket hang up", and these requests are not what is measured.
+const agent = new http.Agent({ keepAlive: false, maxSockets: 64 });
 const REQUEST_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 5;
 
