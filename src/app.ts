@@ -41,6 +41,8 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // Pages are per-visitor and `no-store`: an ETag would only cost a hash of every body.
+  app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
 
   app.use(securityHeaders(production));

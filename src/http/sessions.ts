@@ -22,6 +22,8 @@ declare module 'express-session' {
     activeAt?: number;
     flash?: Array<{ type: string; message: string }>;
     csrfSecret?: string;
+    /** When the session was last saved to slide its expiry. */
+    savedAt?: number;
     [key: string]: unknown;
   }
 }
@@ -37,6 +39,13 @@ export interface Sessions {
 }
 
 const SQLiteStore = connectSqlite3(session);
+const SLIDE_EVERY_MS = 3_600_000;
+
+/** A stored session in use is saved at least hourly, which moves its expiry (see touch, above). */
+function slideExpiry(current: session.Session & Partial<session.SessionData>): void {
+  const stored = Object.keys(current).some((key) => key !== 'cookie'); // new sessions hold only `cookie`
+  if (stored && Date.now() - (current.savedAt ?? 0) >= SLIDE_EVERY_MS) current.savedAt = Date.now();
+}
 
 /**
  * express-session backed by connect-sqlite3 in `DATA_DIR/sessions.db`. We hand the store our own
@@ -50,8 +59,13 @@ export function createSessions(config: Config, secret: string): Sessions {
   // transaction open until it is finalized, and a write that overlaps it cannot wait for another
   // process's lock (SQLITE_BUSY at once, busy timeout or not: seen with cleanup running).
   db.serialize();
-  db.exec(SESSION_SCHEMA);
+  // WAL with synchronous=NORMAL: a commit no longer waits for an fsync (a crash of the machine,
+  // not of the app, can lose the last sessions written), as app.db does.
+  db.exec(`PRAGMA synchronous = NORMAL; ${SESSION_SCHEMA}`);
   const store = new SQLiteStore({ db, table: 'sessions', concurrentDb: true });
+  // express-session "touches" every unchanged session after every request: a write per page view.
+  // Without touch, a session's expiry moves when it is saved; slideExpiry saves it hourly instead.
+  (store as { touch?: unknown }).touch = undefined;
   const production = config.env === 'production';
   const cookieName = production ? '__Host-gk.sid' : 'gk.sid';
   const sessionMiddleware = session({
@@ -73,6 +87,7 @@ export function createSessions(config: Config, secret: string): Sessions {
   const middleware: RequestHandler = function sessions(req, res, next) {
     sessionMiddleware(req, res, (error?: unknown) => {
       req.sessionFresh = !req.headers.cookie?.includes(`${cookieName}=`);
+      if (!error) slideExpiry(req.session);
       next(error);
     });
   };

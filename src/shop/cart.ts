@@ -65,19 +65,28 @@ export function createCart(deps: { req: Request; accountId: () => string | null;
     return id;
   }
 
+  // A page reads the cart several times (header badge, lines, total): read it once until it changes.
+  let cached: { accountId: string | null; lines: CartLine[] } | undefined;
+  function readLines(): CartLine[] {
+    const id = signedInAccount();
+    if (id) return carts.lines(id);
+    return Object.entries(req.session.cart ?? {}).flatMap(([productId, quantity]) => {
+      const found = products.find(productId);
+      return found ? [{ ...found, productId, quantity, lineCents: found.priceCents * quantity }] : [];
+    });
+  }
+
   const cart = {
     lines(): CartLine[] {
-      const id = signedInAccount();
-      if (id) return carts.lines(id);
-      return Object.entries(req.session.cart ?? {}).flatMap(([productId, quantity]) => {
-        const found = products.find(productId);
-        return found ? [{ ...found, productId, quantity, lineCents: found.priceCents * quantity }] : [];
-      });
+      const accountId = deps.accountId();
+      if (!cached || cached.accountId !== accountId) cached = { accountId, lines: readLines() };
+      return cached.lines;
     },
     count: () => cart.lines().reduce((sum, line) => sum + line.quantity, 0),
     totalCents: () => cart.lines().reduce((sum, line) => sum + line.lineCents, 0),
 
     add(productId: unknown, rawQuantity: unknown): Product {
+      cached = undefined;
       const found = product(productId);
       const quantity = parseQuantity(rawQuantity);
       const id = signedInAccount();
@@ -90,6 +99,7 @@ export function createCart(deps: { req: Request; accountId: () => string | null;
     },
 
     update(productId: unknown, rawQuantity: unknown): void {
+      cached = undefined;
       const found = product(productId);
       const quantity = parseQuantity(rawQuantity);
       const id = signedInAccount();
@@ -98,6 +108,7 @@ export function createCart(deps: { req: Request; accountId: () => string | null;
     },
 
     remove(productId: unknown): void {
+      cached = undefined;
       const found = product(productId);
       const id = signedInAccount();
       if (id) carts.remove(id, found.id);
@@ -106,6 +117,7 @@ export function createCart(deps: { req: Request; accountId: () => string | null;
 
     /** Moves the session cart onto the account `id` (stored in SQLite, keyed by that id). */
     associateWithUser(id: string): void {
+      cached = undefined;
       const lines = req.session.cart;
       if (!lines) return;
       for (const [productId, quantity] of Object.entries(lines)) {
