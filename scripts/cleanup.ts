@@ -1,0 +1,50 @@
+/**
+ * `npm run cleanup -- [options]`: removes stale guests (see src/cleanup/args.ts for the usage
+ * text and the README's "Cleaning up stale guests"). Exit 0 done, 1 failed, 2 bad arguments.
+ */
+import { ConfigError, loadConfig } from '../src/config.ts';
+import {
+  createProgressReporter, deleteStaleGuests, exitStatus, formatSummary, openCleanupTarget, parseCleanupArgs, USAGE,
+  withCleanupLock, type CleanupOptions,
+} from '../src/cleanup/index.ts';
+
+async function main(argv: readonly string[]): Promise<number> {
+  const config = loadConfig(process.env);
+  const command = parseCleanupArgs(argv, config, Date.now());
+  if (command.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  return withCleanupLock(config.dataDir, () => run(config, command.options, command.json));
+}
+
+async function run(config: { dataDir: string; collections: readonly string[] }, options: CleanupOptions, json: boolean): Promise<number> {
+  const target = openCleanupTarget(config);
+  const stop = new AbortController();
+  const interrupt = () => stop.abort();
+  process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
+  try {
+    // With --json and no terminal (cron), stderr stays quiet unless something goes wrong.
+    const progress = json && !process.stderr.isTTY ? undefined : createProgressReporter(process.stderr, options);
+    const summary = await deleteStaleGuests(target, options, { onProgress: progress?.update, signal: stop.signal });
+    progress?.finish();
+    process.stdout.write(json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
+    if (stop.signal.aborted) {
+      process.stderr.write('cleanup: interrupted; the batches reported above were completed, the rest is untouched\n');
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
+    await target.close();
+  }
+}
+
+main(process.argv.slice(2)).then((status) => {
+  process.exitCode = status;
+}, (error: unknown) => {
+  const status = error instanceof ConfigError ? 1 : exitStatus(error);
+  process.stderr.write(`cleanup: ${(error as Error).message}\n`);
+  if (status === 2) process.stderr.write(`\n${USAGE}`);
+  process.exitCode = status;
+});

@@ -1,0 +1,157 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { findAccountReferences, type AccountReference } from './account-tables.ts';
+import { CleanupError } from './errors.ts';
+import { createCandidateSet, type CandidateSet } from './candidates.ts';
+import { prepareSessionSweep, type SessionSweep } from './session-sweep.ts';
+import type { CleanupTarget } from './target.ts';
+import { prepareSweep, type Cursor, type Sweep, type SweepKind, type Window } from './sweep.ts';
+
+// Ids copied per step of the snapshot, in batches: a read about as long as a batch's write.
+const SNAPSHOT_BATCHES = 20;
+
+export interface CleanupOptions {
+  /** Guests whose `last_active_at` is before this (Unix ms) are removed. */
+  cutoff: number;
+  /** Bounced guests created before this (Unix ms, later than `cutoff`) go too; null: off. */
+  bouncedCutoff: number | null;
+  /** The collections to clean: a subset of the target's. */
+  collections: readonly string[];
+  /** Count what would go and change nothing. */
+  dryRun: boolean;
+  /** Guests per write transaction. */
+  batchSize: number;
+}
+
+/** Progress of one sweep; the last, `sessions`, deletes the removed guests' sessions. */
+export interface CleanupProgress { collection: string; kind: SweepKind | 'sessions'; done: number; total: number }
+
+export interface CleanupWatch {
+  /** Called before the first batch of each sweep and after every batch. The run waits for a returned promise. */
+  onProgress?(progress: CleanupProgress): void | Promise<void>;
+  /** Aborting stops the run between batches (never inside one); the summary covers what was done. */
+  signal?: AbortSignal;
+}
+
+/** What `--json` prints. In a dry run the counts are what would have gone. */
+export interface CleanupSummary {
+  dryRun: boolean;
+  cutoff: string;
+  collections: Record<string, { deleted: number }>;
+  deleted: number;
+  sessionsRemoved: number;
+  ordersDetached: number;
+  seconds: number;
+}
+
+interface Run {
+  target: CleanupTarget;
+  options: CleanupOptions;
+  watch: CleanupWatch;
+  summary: CleanupSummary;
+  candidates: CandidateSet;
+  sessions: SessionSweep;
+  references: AccountReference[];
+}
+
+/**
+ * Removes stale guests, batch by batch: each batch is one short write transaction on the app
+ * database (accounts, by cascade their rows, and one `guest_deleted` event each). Then the
+ * sessions of exactly the guests removed go, in batches on the session database. Between
+ * batches it yields to the event loop, so the server can run this too.
+ */
+export async function deleteStaleGuests(
+  target: CleanupTarget, options: CleanupOptions, watch: CleanupWatch = {},
+): Promise<CleanupSummary> {
+  const started = performance.now();
+  const unknown = options.collections.filter((name) => !target.collections.includes(name));
+  if (unknown.length > 0) throw new CleanupError('invalid_argument', `unknown collection: ${unknown.join(', ')}`);
+  const run: Run = {
+    target, options, watch,
+    summary: {
+      dryRun: options.dryRun, cutoff: new Date(options.cutoff).toISOString(),
+      collections: Object.fromEntries(options.collections.map((name) => [name, { deleted: 0 }])),
+      deleted: 0, sessionsRemoved: 0, ordersDetached: 0, seconds: 0,
+    },
+    candidates: createCandidateSet(target.db),
+    sessions: prepareSessionSweep(target.sessionDb),
+    references: findAccountReferences(target.db, target.collections),
+  };
+  try {
+    for (const collection of options.collections) {
+      for (const [kind, window] of windows(options)) {
+        if (!watch.signal?.aborted) await sweepCollection(run, collection, kind, window);
+      }
+    }
+    // Interrupted, the run stops at once: sessions of removed guests not yet deleted are inert
+    // (their account is gone, so they sign no one in) and expire with SESSION_TTL_HOURS.
+    if (!watch.signal?.aborted) run.summary.sessionsRemoved += await removeNotedSessions(run);
+  } finally {
+    run.candidates.clear();
+    run.sessions.forget();
+  }
+  await target.checkpointer?.drain();
+  run.summary.seconds = Math.round(performance.now() - started) / 1000;
+  return run.summary;
+}
+
+/** One collection, one kind: snapshot the matching ids, then remove (or count) them in id order. */
+async function sweepCollection(run: Run, collection: string, kind: SweepKind, window: Window): Promise<void> {
+  const { options, summary, candidates } = run;
+  const sweep = prepareSweep(run.target.db, collection, kind, run.references);
+  candidates.clear();
+  await snapshot(sweep, window, options.batchSize * SNAPSHOT_BATCHES);
+  const progress: CleanupProgress = { collection, kind, done: 0, total: candidates.size() };
+  await run.watch.onProgress?.({ ...progress });
+  for (let after = ''; !run.watch.signal?.aborted;) {
+    const ids = candidates.next(after, options.batchSize);
+    if (ids.length === 0) return;
+    after = ids[ids.length - 1]!;
+    const { removed, ordersDetached } = options.dryRun ? sweep.measure(ids, window) : sweep.remove(ids, window, Date.now());
+    // Only the sessions of guests actually removed: one that survived the re-check keeps its own.
+    if (options.dryRun) summary.sessionsRemoved += run.sessions.count(removed);
+    else run.sessions.note(removed);
+    summary.collections[collection]!.deleted += removed.length;
+    summary.deleted += removed.length;
+    summary.ordersDetached += ordersDetached;
+    progress.done += ids.length;
+    await run.watch.onProgress?.({ ...progress });
+    await (options.dryRun ? nextTurn() : committed(run.target));
+  }
+}
+
+/** Deletes the sessions noted while removing guests, batch by batch in rowid order. */
+async function removeNotedSessions(run: Run): Promise<number> {
+  const { sessions, options: { batchSize } } = run;
+  const progress: CleanupProgress = { collection: 'sessions', kind: 'sessions', done: 0, total: sessions.noted() };
+  if (progress.total === 0) return 0;
+  await run.watch.onProgress?.({ ...progress });
+  let removed = 0;
+  for (let step = sessions.removeNext(0, batchSize); step; step = sessions.removeNext(step.next, batchSize)) {
+    removed += step.removed;
+    progress.done = Math.min(progress.total, progress.done + batchSize);
+    await run.watch.onProgress?.({ ...progress });
+    await committed(run.target);
+  }
+  return removed;
+}
+
+/** After each write: hand the checkpoint to the worker, and let the event loop run. */
+async function committed(target: CleanupTarget): Promise<void> {
+  target.checkpointer?.nudge();
+  await target.checkpointer?.keepUp();
+  await nextTurn();
+}
+
+/** Copies the ids the sweep matches now into `candidates`, walking the partial index in steps. */
+async function snapshot(sweep: Sweep, window: Window, step: number): Promise<void> {
+  for (let cursor: Cursor | null = { at: window.from, id: '' }; cursor; await nextTurn()) {
+    cursor = sweep.copyNext(window, cursor, step);
+  }
+}
+
+/** Stale guests first; then, with `--bounced-after`, bounced ones idle since between the two cutoffs. */
+function windows(options: CleanupOptions): Array<[SweepKind, Window]> {
+  const stale: [SweepKind, Window] = ['stale', { from: Number.MIN_SAFE_INTEGER, before: options.cutoff }];
+  if (options.bouncedCutoff === null || options.bouncedCutoff <= options.cutoff) return [stale];
+  return [stale, ['bounced', { from: options.cutoff, before: options.bouncedCutoff }]];
+}

@@ -1,0 +1,145 @@
+/**
+ * A data dir with real databases written by the app's own stores (guests, accounts, carts,
+ * notes, orders) at chosen times, sessions in connect-sqlite3's format, and cleanup run on it.
+ * Everything here uses better-sqlite3 in this process: the server, where a test needs one, runs
+ * as a child process (server.ts), as it does next to `npm run cleanup` in production.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+import { newRecordId } from '../../src/auth/credentials.ts';
+import { createEventLog } from '../../src/auth/events.ts';
+import { createGuests } from '../../src/auth/guests.ts';
+import { createUserStore } from '../../src/auth/user-store.ts';
+import { deleteStaleGuests, openCleanupTarget, type CleanupOptions, type CleanupWatch } from '../../src/cleanup/index.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { openDb, openSessionDb, type Db } from '../../src/db/open.ts';
+import { createCartStore } from '../../src/shop/cart.ts';
+import { createNoteStore } from '../../src/shop/notes.ts';
+import { createOrderStore } from '../../src/shop/orders.ts';
+import { createProductStore } from '../../src/shop/products.ts';
+
+export const DAY = 86_400_000;
+export const COLLECTIONS = ['users', 'customers'] as const;
+type Collection = (typeof COLLECTIONS)[number];
+
+export function tempDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'guestkit-cleanup-'));
+}
+
+export type Shop = ReturnType<typeof openShop>;
+
+/** The app's stores on `dataDir`, with a clock the test sets: records are written "at" `shop.at`. */
+export function openShop(dataDir: string) {
+  const db = openDb(path.join(dataDir, 'app.db'));
+  migrate(db, COLLECTIONS);
+  createProductStore(db).seed();
+  const sessionDb = openSessionDb(path.join(dataDir, 'sessions.db'));
+  const clock = { now: Date.now() };
+  const now = () => clock.now;
+  const users = createUserStore(db, COLLECTIONS);
+  const guests = createGuests({ db, users, events: createEventLog(db, now), now });
+  const carts = createCartStore(db);
+  const orders = createOrderStore(db, carts);
+  const notes = createNoteStore(db);
+
+  /** Runs `write` with the clock set `daysAgo` days back. */
+  function at<T>(daysAgo: number, write: () => T): T {
+    clock.now = Date.now() - daysAgo * DAY;
+    try { return write(); } finally { clock.now = Date.now(); }
+  }
+
+  return {
+    db, sessionDb, users,
+    /** A guest created `daysAgo` days ago; with `activeDaysAgo` it came back later (not bounced). */
+    guest(daysAgo: number, options: { collection?: Collection; activeDaysAgo?: number } = {}): string {
+      const collection = options.collection ?? 'users';
+      const id = at(daysAgo, () => guests.create(collection).record.id);
+      if (options.activeDaysAgo !== undefined) users.touch(collection, id, Date.now() - options.activeDaysAgo * DAY);
+      return id;
+    },
+    registered(daysAgo: number, collection: Collection = 'users'): string {
+      const id = newRecordId();
+      users.insertRegistered(collection, { id, email: `${id.toLowerCase()}@example.com`, name: null, passwordHash: 'not-a-guest', now: Date.now() - daysAgo * DAY });
+      return id;
+    },
+    cart: (id: string) => carts.add(id, 'ember-mug', 2, Date.now()),
+    note: (id: string) => notes.add(id, 'remember the milk', Date.now()),
+    /** Places the account's cart as an order; returns the order id. */
+    order(id: string): string {
+      carts.add(id, 'candle', 1, Date.now());
+      return orders.place(id, { name: 'Ada Guest', address: '1 Loop Lane', city: 'Leeds', postcode: 'LS1 1AA' }, Date.now());
+    },
+    /** A session row as connect-sqlite3 writes it; `accountId` null is a visitor who never signed in. */
+    session(accountId: string | null, collection: Collection = 'users'): string {
+      const sid = newRecordId();
+      const expired = Date.now() + 7 * DAY;
+      const sess = {
+        cookie: { originalMaxAge: 7 * DAY, expires: new Date(expired).toISOString(), httpOnly: true, path: '/', sameSite: 'lax' },
+        ...(accountId ? { auth: { id: accountId, collection }, activeAt: 0 } : { csrfSecret: 'secret' }),
+      };
+      sessionDb.prepare('INSERT INTO sessions (sid, expired, sess) VALUES (?, ?, ?)').run(sid, expired, JSON.stringify(sess));
+      return sid;
+    },
+    close() {
+      sessionDb.close();
+      db.close();
+    },
+  };
+}
+
+/** Two stale guests (one in `users` with a session and an order, one in `customers`) and a fresh one. */
+export function staleMix(shop: Shop): { stale: string; staleCustomer: string; fresh: string } {
+  const stale = shop.guest(40);
+  shop.session(stale);
+  shop.order(stale);
+  return { stale, staleCustomer: shop.guest(35, { collection: 'customers' }), fresh: shop.guest(1) };
+}
+
+/** Each test gets a fresh data dir with its shop open: `const t = useShop()`, then `t.dataDir`, `t.shop`. */
+export function useShop(): { dataDir: string; shop: Shop } {
+  const current = {} as { dataDir: string; shop: Shop };
+  beforeEach(() => {
+    current.dataDir = tempDataDir();
+    current.shop = openShop(current.dataDir);
+  });
+  afterEach(() => {
+    current.shop.close();
+    fs.rmSync(current.dataDir, { recursive: true, force: true });
+  });
+  return current;
+}
+
+export function exists(db: Db, table: string, column: string, value: string): boolean {
+  return db.prepare(`SELECT 1 FROM ${table} WHERE ${column} = ?`).get(value) !== undefined;
+}
+
+export function count(db: Db, sql: string, ...params: unknown[]): number {
+  return db.prepare(`SELECT count(*) FROM (${sql})`).pluck().get(...params) as number;
+}
+
+export function sessionsOf(shop: Shop, accountId: string): number {
+  return count(shop.sessionDb, `SELECT 1 FROM sessions WHERE json_extract(sess, '$.auth.id') = ?`, accountId);
+}
+
+export function isGuest(shop: Shop, id: string, collection: Collection = 'users'): boolean {
+  return shop.users.find(collection, id)?.isAnonymous === true;
+}
+
+/** Runs cleanup the way the CLI does (its own connections and checkpointer) with these options. */
+export async function runCleanup(dataDir: string, options: Partial<CleanupOptions> & { olderThanDays?: number }, watch?: CleanupWatch) {
+  const target = openCleanupTarget({ dataDir, collections: COLLECTIONS });
+  try {
+    return await deleteStaleGuests(target, {
+      cutoff: Date.now() - (options.olderThanDays ?? 30) * DAY,
+      bouncedCutoff: null,
+      collections: COLLECTIONS,
+      dryRun: false,
+      batchSize: 1000,
+      ...options,
+    }, watch);
+  } finally {
+    await target.close();
+  }
+}
