@@ -48,7 +48,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.use(securityHeaders(production));
   app.use(staticFiles(path.join(root, 'public'), { production }));
   app.use(ctx.sessions.middleware);
-  app.use(authenticate({ users: ctx.users, guests: ctx.guests, resume, carry: ['cart', 'flash', 'csrfSecret'], now: ctx.now }));
+  app.use(authenticate({ users: ctx.users, guests: ctx.guests, resume, now: ctx.now }));
   app.use(formBody());
   app.use(csrf.protect);
   app.use(runtime.handler);

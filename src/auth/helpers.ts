@@ -89,14 +89,15 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
           scope.raise(new AuthError('anonymous_disabled'));
         }
         const key = `${req.sessionID}:${collection}`;
-        const recent = options.forceNew ? undefined : recentGuests.get(key);
+        const entry = options.forceNew ? undefined : recentGuests.get(key);
+        const recent = entry && entry.expires > now() ? entry.guest : undefined;
         const budget = scope.guestBudget;
         if (!recent && budget && !budget.granted) {
           scope.raise(new AuthError('rate_limited', budget.retryAfterSeconds));
         }
-        const guest = recent && recent.expires > now() ? recent.guest : createGuest(collection, options.metadata);
+        const guest = recent ?? createGuest(collection, options.metadata);
         // Only a browser that sent its session cookie can race itself.
-        if (guest !== recent?.guest && !req.sessionFresh) rememberGuest(key, guest);
+        if (!recent && !req.sessionFresh) rememberGuest(key, guest);
         scope.changeIdentity({ kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 });
         return { token: guest.token, record: guest.record };
       },

@@ -69,6 +69,9 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
+/** Session keys that belong to the browser, not the identity: kept when the session id changes. */
+export const BROWSER_SESSION_KEYS: readonly string[] = ['cart', 'flash', 'csrfSecret'];
+
 /**
  * Replaces the session with a new id (defeating fixation on every change of identity), carrying
  * over the keys that belong to the browser rather than the identity (the cart, flash messages,
@@ -98,9 +101,9 @@ export function signInSession(req: Request, record: AuthRecord, activeAt: number
  * throttled, and slides the resume cookie's expiry with it.
  */
 export function authenticate(deps: {
-  users: UserStore; guests: Guests; resume: ResumeCookie; carry: readonly string[]; now(): number;
+  users: UserStore; guests: Guests; resume: ResumeCookie; now(): number;
 }): RequestHandler {
-  const { users, guests, resume, carry, now } = deps;
+  const { users, guests, resume, now } = deps;
 
   return async function authenticate(req, res, next) {
     req.auth = null;
@@ -114,7 +117,7 @@ export function authenticate(deps: {
     if (!req.auth && token) {
       const guest = guests.resume(token);
       if (guest) {
-        await regenerateSession(req, carry);
+        await regenerateSession(req, BROWSER_SESSION_KEYS);
         signInSession(req, guest, 0);
         req.auth = guest;
       } else {

@@ -83,10 +83,8 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     }
   }
 
-  async function send(scope: PageScope, html: string, status: number): Promise<void> {
+  function send(scope: PageScope, html: string, status: number): void {
     const { req, res } = scope;
-    await scope.commit();
-    settleGuestBudget(scope);
     const limited = scope.raised.find((error): error is AuthError => error instanceof AuthError && error.code === 'rate_limited');
     if (limited) res.set('Retry-After', String(limited.retryAfterSeconds ?? 60));
     if (scope.redirectTo) {
@@ -109,20 +107,19 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   async function renderPage(req: Request, res: Response, match: PageMatch): Promise<void> {
     const scope = new PageScope(req, res, options.resume);
     await reserveGuestBudget(scope);
-    let html: string;
+    let html: string | undefined;
+    let failure: unknown;
     try {
       html = await render(match.file, match.layouts, templateData(scope, match.params), scope);
     } catch (error) {
-      await scope.commit();
-      settleGuestBudget(scope);
-      return failed(req, res, match.file, error);
+      failure = error;
     }
-    if (scope.notFound) {
-      await scope.commit();
-      settleGuestBudget(scope);
-      return renderError(req, res, 404);
-    }
-    await send(scope, html, scope.status ?? statusAfter(scope.raised));
+    // A sign-in made before a failure is already a fact in the database: commit it regardless.
+    await scope.commit();
+    settleGuestBudget(scope);
+    if (html === undefined) return failed(req, res, match.file, failure);
+    if (scope.notFound) return renderError(req, res, 404);
+    send(scope, html, scope.status ?? statusAfter(scope.raised));
   }
 
   function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {

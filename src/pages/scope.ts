@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { AppError } from '../errors.ts';
-import { regenerateSession, signInSession, type ResumeCookie } from '../auth/session-auth.ts';
+import { BROWSER_SESSION_KEYS, regenerateSession, signInSession, type ResumeCookie } from '../auth/session-auth.ts';
 import type { AuthRecord } from '../auth/user-store.ts';
 import type { Reservation } from '../http/rate-limit.ts';
 
@@ -11,8 +11,7 @@ export type IdentityChange =
 
 export interface FlashMessage { type: string; message: string }
 
-/** Session keys that belong to the browser, not the identity: kept when the session id changes. */
-const CARRY_ON_SIGN_IN = ['cart', 'flash', 'csrfSecret'];
+// Signing out keeps only the messages to show next: the cart and CSRF secret were the account's.
 const CARRY_ON_SIGN_OUT = ['flash'];
 
 /**
@@ -24,7 +23,7 @@ export class PageScope {
   redirectTo: { location: string; status: number | undefined } | undefined;
   status: number | undefined;
   readonly headers: Array<[string, string]> = [];
-  /** AuthErrors helpers raised, caught by the template or not: they set the response status. */
+  /** AppErrors that helpers and services raised, caught by the template or not: they set the status. */
   readonly raised: AppError[] = [];
   /** Set by `notFound()`: the runtime answers with the 404 page. */
   notFound = false;
@@ -75,7 +74,7 @@ export class PageScope {
   async commit(): Promise<void> {
     const { req, res, identity } = this;
     if (identity?.kind === 'signIn') {
-      await regenerateSession(req, CARRY_ON_SIGN_IN);
+      await regenerateSession(req, BROWSER_SESSION_KEYS);
       signInSession(req, identity.record, identity.activeAt);
       if (identity.resumeToken) this.resume.set(res, identity.resumeToken);
       else if (identity.resumeToken === null && (this.resume.read(req) || this.resume.readPaused(req))) this.resume.clear(res);
