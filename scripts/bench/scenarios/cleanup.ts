@@ -31,7 +31,7 @@ export async function cleanup(run: BenchRun): Promise<Row[]> {
   log(`  seeded in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s; restarting guestkit`);
   const server = await run.restartGuestkit();
 
-  log(`  GET / p99 before cleanup: ${run.seconds / 2} s`);
+  log(`  measuring GET / for ${run.seconds / 2} s before cleanup`);
   const baseline = await runLoad(lightPageLoad(server.url, run.seconds / 2));
   const limitSeconds = SECONDS_PER_MILLION * guests / 1_000_000;
   log('  npm run cleanup -- --json, with GET / at 100 req/s');
