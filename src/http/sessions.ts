@@ -101,6 +101,7 @@ export function createSessions(config: Config, secret: string): Sessions {
     cookieName,
     index: createSessionIndex(db),
     ready,
-    close: () => new Promise<void>((resolve) => db.close(() => resolve())),
+    // After `ready`: the store's start-up purge must not find its handle closed (an uncaught error).
+    close: () => ready.then(() => new Promise<void>((resolve) => db.close(() => resolve()))),
   };
 }

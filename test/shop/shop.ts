@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import type { Browser, TestApp } from '../support.ts';
 import { parseResumeToken, RESUME_COOKIE, SESSION_COOKIE } from '../auth/harness.ts';
 
-/** A section of seed 003 (the template helper API), exactly as the seed prints it: from its heading to the next. */
+/** A section of seed 003 (the template helper API; a copy of ../shared/seeds/ kept with the tests), from its heading to the next. */
 export function seedSection(heading: string, nextHeading: string): string {
-  const seed = fs.readFileSync(new URL('../../../shared/seeds/003_21659a2ffcd5e95a.txt', import.meta.url), 'utf8');
+  const seed = fs.readFileSync(new URL('../fixtures/seeds/003_21659a2ffcd5e95a.txt', import.meta.url), 'utf8');
   return seed.slice(seed.indexOf(`${heading}\n`) + heading.length + 1, seed.indexOf(`${nextHeading}\n`));
 }
 
