@@ -54,7 +54,12 @@ function childEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
 
 function describeRun(code: number | null, stdout: string, stderr: string): string {
   if (code === 0) {
-    const summary = JSON.parse(stdout) as CleanupSummary;
+    let summary: CleanupSummary;
+    try {
+      summary = JSON.parse(stdout) as CleanupSummary;
+    } catch {
+      return `Cleanup finished, but its summary could not be read: ${stdout.slice(0, 200)}`; // never crash the server over a log line
+    }
     return `Cleanup removed ${summary.deleted} stale guests (${summary.sessionsRemoved} sessions, `
       + `${summary.ordersDetached} orders detached and kept) in ${summary.seconds} s`;
   }
