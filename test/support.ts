@@ -4,6 +4,7 @@
  * in CSRF tokens the way a browser submitting the page's form would.
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -106,4 +107,25 @@ export async function guestWithCart(browser: Browser, products: Array<[string, n
   const response = await browser.submit('/checkout', { action: 'guest-checkout' });
   if (response.status !== 303) throw new Error(`guest checkout answered ${response.status}`);
   return response;
+}
+
+export interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
+
+/** One HTTP request exactly as given: the path is sent unnormalised, the body byte for byte. */
+export function raw(app: TestApp, options: {
+  method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer;
+}): Promise<RawResponse> {
+  const { hostname, port } = new URL(app.url);
+  const headers: Record<string, string> = { 'user-agent': BROWSER_UA, ...options.headers };
+  if (options.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: hostname, port, path: options.path, method: options.method ?? 'GET', headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(options.body);
+  });
 }

@@ -3,7 +3,7 @@ import { csrfTokenIn, guestWithCart, startApp, type Browser, type TestApp } from
 import {
   accountRow, becomeGuest, clearsCookie, countRows, jsonOf, parseResumeToken, PASSWORD, register, RESUME_COOKIE,
   startFixtureApp, textOf,
-} from './harness.ts';
+} from '../visitors.ts';
 
 let app: TestApp;
 afterEach(async () => { await app.close(); });

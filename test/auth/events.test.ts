@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { guestWithCart, startApp, type TestApp } from '../support.ts';
-import { becomeGuest, eventsOf, parseResumeToken, PASSWORD, register, RESUME_COOKIE } from './harness.ts';
+import { becomeGuest, eventsOf, parseResumeToken, PASSWORD, register, RESUME_COOKIE } from '../visitors.ts';
 
 let app: TestApp;
 let startedAt: number;

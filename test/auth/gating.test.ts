@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApp, type TestApp } from '../support.ts';
-import { becomeGuest, PASSWORD, register, startFixtureApp, textOf } from './harness.ts';
+import { becomeGuest, PASSWORD, register, startFixtureApp, textOf } from '../visitors.ts';
 
 let app: TestApp;
 afterEach(async () => { await app.close(); });

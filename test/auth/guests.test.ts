@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csrfTokenIn, guestWithCart, startApp, type TestApp } from '../support.ts';
 import {
   accountRow, countRows, jsonOf, parseResumeToken, RESUME_COOKIE, setCookieLine, startFixtureApp, textOf,
-} from './harness.ts';
+} from '../visitors.ts';
 
 interface AuthData {
   token: string;

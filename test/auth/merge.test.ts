@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountRow, clearsCookie, eventsOf, getWithCookies, parseResumeToken, PASSWORD, register, RESUME_COOKIE,
-} from './harness.ts';
+} from '../visitors.ts';
 
 let app: TestApp;
 beforeEach(async () => { app = await startApp(); });

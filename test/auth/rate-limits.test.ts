@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { csrfTokenIn, startApp, type TestApp } from '../support.ts';
-import { countRows, PASSWORD, startFixtureApp, textOf } from './harness.ts';
+import { countRows, PASSWORD, startFixtureApp, textOf } from '../visitors.ts';
 
 let app: TestApp;
 afterEach(async () => { await app.close(); });

@@ -3,7 +3,7 @@ import { ACTIVITY_WRITE_INTERVAL_MS } from '../../src/auth/session-auth.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountRow, becomeGuest, clearsCookie, countRows, getWithCookies, RESUME_COOKIE, SESSION_COOKIE, setCookieLine,
-} from './harness.ts';
+} from '../visitors.ts';
 
 const DAY_SECONDS = 86_400;
 

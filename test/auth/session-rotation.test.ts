@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
-import { becomeGuest, PASSWORD, register, sessionCookieOf, sessionSignsIn } from './harness.ts';
+import { becomeGuest, PASSWORD, register, sessionCookieOf, sessionSignsIn } from '../visitors.ts';
 
 let app: TestApp;
 beforeEach(async () => { app = await startApp(); });

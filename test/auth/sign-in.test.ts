@@ -3,7 +3,7 @@ import { guestWithCart, startApp, type Browser, type TestApp } from '../support.
 import {
   accountRow, becomeGuest, clearsCookie, countRows, eventsOf, parseResumeToken, PASSWORD, register, RESUME_COOKIE,
   setCookieLine,
-} from './harness.ts';
+} from '../visitors.ts';
 
 const INCORRECT = 'Email or password is incorrect.';
 

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register } from '../auth/harness.ts';
+import { register } from '../visitors.ts';
 import { startApp, type TestApp } from '../support.ts';
 import { click, errorTiedTo, flashes, launchChromium, newVisitor, screenshot } from './chromium.ts';
 

@@ -4,8 +4,7 @@
  * so only the body is wrong.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csrfTokenIn, type TestApp } from '../support.ts';
-import { raw } from '../security/attack.ts';
+import { csrfTokenIn, type TestApp, raw } from '../support.ts';
 import { startFixtureSite, textOf } from '../pages/fixture-site.ts';
 
 let app: TestApp;

@@ -27,7 +27,7 @@ export function startFixtureSite(env: Record<string, string> = {}, options: AppO
 }
 
 /** The text of the element with this id, HTML entities decoded (the auth specs' reader). */
-export { textOf } from '../auth/harness.ts';
+export { textOf } from '../visitors.ts';
 
 /** How many hidden `_csrf` fields a page holds. */
 export function csrfFieldCount(html: string): number {

@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, TestApp } from '../support.ts';
-import { raw } from '../security/attack.ts';
 import { startFixtureSite, textOf } from './fixture-site.ts';
+import { raw } from '../support.ts';
 
 let app: TestApp;
 let browser: Browser;

@@ -3,8 +3,7 @@
  * stores (to prove a refused request changed nothing), and raw HTTP for requests a browser or
  * `fetch` would normalise away (`/../`, bad UTF-8, duplicate fields).
  */
-import http from 'node:http';
-import { BROWSER_UA, type Browser, csrfTokenIn, type TestApp } from '../support.ts';
+import { type Browser, csrfTokenIn, type TestApp } from '../support.ts';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -71,27 +70,6 @@ export function cookieHeader(browser: Browser, names = ['gk.sid', 'gk.resume']):
     const value = browser.cookie(name);
     return value === undefined ? [] : [`${name}=${value}`];
   }).join('; ');
-}
-
-export interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: string }
-
-/** One HTTP request exactly as given: the path is sent unnormalised, the body byte for byte. */
-export function raw(app: TestApp, options: {
-  method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer;
-}): Promise<RawResponse> {
-  const { hostname, port } = new URL(app.url);
-  const headers: Record<string, string> = { 'user-agent': BROWSER_UA, ...options.headers };
-  if (options.body !== undefined) headers['content-type'] ??= 'application/x-www-form-urlencoded';
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: hostname, port, path: options.path, method: options.method ?? 'GET', headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(options.body);
-  });
 }
 
 /** The account this browser's session is signed in to, as the account page shows it. */

@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../support.ts';
-import { guestBrowser, raw } from './attack.ts';
+import { startApp, type TestApp, raw } from '../support.ts';
+import { guestBrowser } from './attack.ts';
 
 function directives(csp: string): Map<string, string[]> {
   return new Map(csp.split(';').map((part) => part.trim()).filter(Boolean).map((part) => {

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
-import { guestWithCart, startApp, type TestApp } from '../support.ts';
-import { escaped, expectRedirect, guestBrowser, PASSWORD, raw, registeredBrowser, signedInAs, uniqueEmail } from './attack.ts';
+import { guestWithCart, startApp, type TestApp, raw } from '../support.ts';
+import { escaped, expectRedirect, guestBrowser, PASSWORD, registeredBrowser, signedInAs, uniqueEmail } from './attack.ts';
 
 const INJECTIONS = [`'; DROP TABLE users; --`, `" OR 1=1 --`, `Robert'); DELETE FROM notes; --`, `%' OR '1'='1`, `1; UPDATE orders SET total_cents = 0`];
 

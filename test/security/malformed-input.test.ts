@@ -4,8 +4,8 @@
  * are not well-formed UTF-8 urlencoded forms get a 400 before any page sees them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, guestWithCart, startApp, type TestApp } from '../support.ts';
-import { cookieHeader, guestBrowser, PASSWORD, raw, snapshot, tokenFor, uniqueEmail } from './attack.ts';
+import { type Browser, guestWithCart, startApp, type TestApp, raw } from '../support.ts';
+import { cookieHeader, guestBrowser, PASSWORD, snapshot, tokenFor, uniqueEmail } from './attack.ts';
 
 let app: TestApp;
 beforeAll(async () => { app = await startApp(); });

@@ -4,8 +4,8 @@
  * another site. Paths go over raw HTTP because `fetch` would normalise `/../` away.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp } from '../support.ts';
-import { expectRedirect, PASSWORD, raw, registeredBrowser, uniqueEmail } from './attack.ts';
+import { startApp, type TestApp, raw } from '../support.ts';
+import { expectRedirect, PASSWORD, registeredBrowser, uniqueEmail } from './attack.ts';
 
 let app: TestApp;
 beforeAll(async () => { app = await startApp(); });

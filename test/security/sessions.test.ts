@@ -4,10 +4,8 @@
  * before sign-out, account deletion or a password change no longer signs anyone in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, guestWithCart, startApp, type TestApp } from '../support.ts';
-import {
-  expectRedirect, guestBrowser, PASSWORD, raw, registeredBrowser, signedInAs, uniqueEmail,
-} from './attack.ts';
+import { type Browser, guestWithCart, startApp, type TestApp, raw } from '../support.ts';
+import { expectRedirect, guestBrowser, PASSWORD, registeredBrowser, signedInAs, uniqueEmail } from './attack.ts';
 
 let app: TestApp;
 beforeAll(async () => { app = await startApp(); });

@@ -3,8 +3,8 @@
  * HTML-escaped on every page that shows it, and never as the start of a link or form target.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, guestWithCart, startApp, type TestApp } from '../support.ts';
-import { escaped, expectRedirect, guestBrowser, PASSWORD, raw, registeredBrowser } from './attack.ts';
+import { type Browser, guestWithCart, startApp, type TestApp, raw } from '../support.ts';
+import { escaped, expectRedirect, guestBrowser, PASSWORD, registeredBrowser } from './attack.ts';
 
 let app: TestApp;
 beforeAll(async () => { app = await startApp(); });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, register, sessionCookieOf, sessionSignsIn } from '../auth/harness.ts';
+import { PASSWORD, register, sessionCookieOf, sessionSignsIn } from '../visitors.ts';
 import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, SHIPPING, storedCart,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { register } from '../auth/harness.ts';
+import { register } from '../visitors.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
 import { accountIdOf, addToCart, countRowsWhere, errorFor, guestIdOf, sessionOf, storedCart, valueOf } from './shop.ts';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, register } from '../auth/harness.ts';
+import { PASSWORD, register } from '../visitors.ts';
 import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, seedSection, sessionOf, SHIPPING, storedCart,

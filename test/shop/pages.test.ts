@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { becomeGuest, PASSWORD, register } from '../auth/harness.ts';
+import { becomeGuest, PASSWORD, register } from '../visitors.ts';
 import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import { addToCart, errorFor, flashesOf, placeOrder, titleOf, unlabelledControls, valueOf } from './shop.ts';
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { Browser, TestApp } from '../support.ts';
-import { parseResumeToken, RESUME_COOKIE, SESSION_COOKIE } from '../auth/harness.ts';
+import { parseResumeToken, RESUME_COOKIE, SESSION_COOKIE } from '../visitors.ts';
 
 /** A section of seed 003 (the template helper API; a copy of ../shared/seeds/ kept with the tests), from its heading to the next. */
 export function seedSection(heading: string, nextHeading: string): string {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { becomeGuest, getWithCookies, PASSWORD, register, RESUME_COOKIE } from '../auth/harness.ts';
+import { becomeGuest, getWithCookies, PASSWORD, register, RESUME_COOKIE } from '../visitors.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
 import { countRowsWhere, errorFor, guestIdOf, seedSection } from './shop.ts';
 

@@ -1,18 +1,18 @@
 /**
- * What the auth specs share: the fixture pages (test/fixtures/auth-pages), reading what a page
+ * Visitors for the specs: registering, becoming a guest, the fixture auth pages, reading what a page
  * printed, the cookies a response set, and probing the app with a chosen set of cookies.
  */
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { BROWSER_UA, startApp, type Browser, type TestApp } from '../support.ts';
+import { BROWSER_UA, startApp, type Browser, type TestApp } from './support.ts';
 
 export const SESSION_COOKIE = 'gk.sid';
 export const RESUME_COOKIE = 'gk.resume';
 export const PASSWORD = 'correct horse battery';
 
 /** Pages that call the helpers directly (signInAnonymously with options, convertGuest, signUp...). */
-export const AUTH_PAGES = fileURLToPath(new URL('../fixtures/auth-pages', import.meta.url));
+export const AUTH_PAGES = fileURLToPath(new URL('./fixtures/auth-pages', import.meta.url));
 
 export function startFixtureApp(env: Record<string, string> = {}): Promise<TestApp> {
   return startApp(env, { pagesDir: AUTH_PAGES });
