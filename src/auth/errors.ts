@@ -48,7 +48,3 @@ export class AuthError extends AppError<AuthErrorCode> {
     this.name = 'AuthError';
   }
 }
-
-export function isAuthError(error: unknown): error is AuthError {
-  return error instanceof AuthError;
-}

@@ -70,6 +70,14 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
       if (typeof email === 'string' && email.trim()) await loginLimiter.consume(`account:${email.trim().toLowerCase()}`);
     }
 
+    /** The signed-in registered account, for a password-checked action counted like a login. */
+    async function registeredAttempt(): Promise<AuthRecord> {
+      const account = scope.auth;
+      if (!account || account.isAnonymous) throw new AuthError('not_signed_in');
+      await limitAttempts(account.email);
+      return account;
+    }
+
     return {
       /** Creates a guest record and signs the visitor in, within this request. Synchronous. */
       signInAnonymously(options: SignInAnonymouslyOptions = {}): AuthData {
@@ -131,18 +139,15 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
 
       /** Changes the signed-in account's password after checking the current one. */
       changePassword: (current: unknown, next: unknown) => scope.guard(async () => {
-        if (!scope.auth || scope.auth.isAnonymous) throw new AuthError('not_signed_in');
-        await limitAttempts(scope.auth.email);
-        await accounts.changePassword(scope.auth, current, next);
+        const account = await registeredAttempt();
+        await accounts.changePassword(account, current, next);
         // A new password should not leave other sessions signed in: this one moves to a new id.
-        scope.changeIdentity({ kind: 'signIn', record: scope.auth, resumeToken: null, activeAt: now() });
+        scope.changeIdentity({ kind: 'signIn', record: account, resumeToken: null, activeAt: now() });
       }),
 
       /** Deletes the signed-in registered account (password required) and every session it has. */
       deleteAccount: (password: unknown) => scope.guard(async () => {
-        if (!scope.auth || scope.auth.isAnonymous) throw new AuthError('not_signed_in');
-        await limitAttempts(scope.auth.email);
-        await accounts.deleteAccount(scope.auth, password);
+        await accounts.deleteAccount(await registeredAttempt(), password);
         scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
       }),
 
