@@ -7,6 +7,7 @@ import type { AppContext } from './context.ts';
 import { formBody, MALFORMED_BODY } from './http/body.ts';
 import { createCsrf } from './http/csrf.ts';
 import { HttpError } from './http/errors.ts';
+import { refuseEmptySegments } from './http/same-site-paths.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { createPageRuntime } from './pages/runtime.ts';
@@ -46,6 +47,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.set('trust proxy', config.trustProxy);
 
   app.use(securityHeaders(production));
+  app.use(refuseEmptySegments());
   app.use(staticFiles(path.join(root, 'public'), { production }));
   app.use(ctx.sessions.middleware);
   app.use(authenticate({ users: ctx.users, guests: ctx.guests, resume, now: ctx.now }));

@@ -2,9 +2,59 @@
  * The base of every error a visitor can cause and fix: a stable `code` (for programs and the
  * status table in http/errors.ts), a readable `message` (for pages), and the form `field` it
  * concerns, if any. Bugs stay plain `Error`s and become 500 pages.
+ *
+ * One submitted form can break several rules at once (a bad email *and* a short password). The
+ * error thrown is the first problem found, and `problems` lists all of them, so a form shows
+ * every field's message in one go instead of one per submission.
  */
 export abstract class AppError<Code extends string = string> extends Error {
+  readonly #besides: AppError[] = [];
+
   constructor(readonly code: Code, message: string, readonly field?: string) {
     super(message);
   }
+
+  /** This problem and every other one found in the same submission, in the order found. */
+  get problems(): readonly AppError[] {
+    return [this, ...this.#besides];
+  }
+
+  /** The message for one form field, or null when that field is fine. */
+  messageFor(field: string): string | null {
+    return this.problems.find((problem) => problem.field === field)?.message ?? null;
+  }
+
+  /** Problems that belong to no field (shown above the form). */
+  get general(): readonly AppError[] {
+    return this.problems.filter((problem) => !problem.field);
+  }
+
+  /** Throws the first of `errors`, carrying the others; does nothing when there are none. */
+  static throwAll(errors: readonly AppError[]): void {
+    const [first, ...rest] = errors;
+    if (!first) return;
+    first.#besides.push(...rest);
+    throw first;
+  }
+}
+
+type Checks = Record<string, () => unknown>;
+
+/**
+ * Runs every check (each parses one field and throws an AppError when it is wrong), and throws
+ * once with all the problems, or returns every field's parsed value.
+ */
+export function validateAll<T extends Checks>(checks: T): { [K in keyof T]: ReturnType<T[K]> } {
+  const values: Record<string, unknown> = {};
+  const problems: AppError[] = [];
+  for (const [name, check] of Object.entries(checks)) {
+    try {
+      values[name] = check();
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      problems.push(error);
+    }
+  }
+  AppError.throwAll(problems);
+  return values as { [K in keyof T]: ReturnType<T[K]> };
 }

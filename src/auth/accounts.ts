@@ -1,4 +1,5 @@
 import type { Db } from '../db/open.ts';
+import { validateAll } from '../errors.ts';
 import { newRecordId } from './credentials.ts';
 import { AuthError } from './errors.ts';
 import type { EventLog } from './events.ts';
@@ -40,6 +41,15 @@ function passwordOf(raw: unknown): string {
   return password;
 }
 
+/** The fields of a sign-up or conversion form, every problem reported at once. */
+function parseCredentials(input: Credentials) {
+  return validateAll({
+    email: () => normalizeEmail(input.email),
+    password: () => passwordOf(input.password),
+    name: () => normalizeName(input.name),
+  });
+}
+
 export function createAccounts(deps: {
   db: Db; users: UserStore; events: EventLog; passwords: PasswordHasher; sessions: SessionIndex;
   hooks: AccountHooks; now(): number;
@@ -61,9 +71,7 @@ export function createAccounts(deps: {
      */
     async convert(auth: AuthRecord | null, input: Credentials): Promise<AuthRecord> {
       if (!auth) throw new AuthError('not_signed_in');
-      const email = normalizeEmail(input.email);
-      const password = passwordOf(input.password);
-      const name = normalizeName(input.name);
+      const { email, password, name } = parseCredentials(input);
       if (!auth.isAnonymous) {
         if (await repeatOfConversion(auth, email, password)) return auth;
         throw new AuthError('not_anonymous');
@@ -90,9 +98,7 @@ export function createAccounts(deps: {
     async register(auth: AuthRecord | null, input: Credentials): Promise<AuthRecord> {
       if (auth?.isAnonymous) return accounts.convert(auth, input);
       if (auth) throw new AuthError('already_signed_in');
-      const email = normalizeEmail(input.email);
-      const password = passwordOf(input.password);
-      const name = normalizeName(input.name);
+      const { email, password, name } = parseCredentials(input);
       if (users.emailTaken(email)) throw new AuthError('email_in_use');
       const hash = await passwords.hash(password);
       const id = newRecordId();
@@ -132,13 +138,14 @@ export function createAccounts(deps: {
     async changePassword(auth: AuthRecord, current: unknown, next: unknown): Promise<void> {
       const stored = users.find(auth.collection, auth.id);
       if (!stored || stored.isAnonymous) throw new AuthError('not_signed_in');
-      if (!await passwords.verify(typeof current === 'string' ? current : '', stored.passwordHash)) {
-        throw new AuthError('invalid_credentials');
-      }
-      users.setPassword(auth.collection, auth.id, await passwords.hash(passwordOf(next)));
+      const verified = await passwords.verify(typeof current === 'string' ? current : '', stored.passwordHash);
+      const { password } = validateAll({
+        current: () => { if (!verified) throw new AuthError('invalid_credentials'); },
+        password: () => passwordOf(next),
+      });
+      users.setPassword(auth.collection, auth.id, await passwords.hash(password));
       events.record('password_changed', auth.id, auth.collection);
       await sessions.deleteForAccount(auth.id); // sign out every other device
-
     },
 
     /** Deletes a registered account after checking its password, with every session it has. */

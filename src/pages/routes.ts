@@ -28,8 +28,9 @@ export interface RouteTable {
 
 /**
  * The route table for `views/pages`: `index.eta` serves its folder, `[name].eta` and `[name]/`
- * capture a segment, and nothing whose name starts with `_` (partials, layouts, error pages,
- * `_private/`) is ever routable. Static names win over parameters.
+ * capture a segment, and no file or folder whose name starts with `_` (partials, layouts, error
+ * pages, `_private/`) is ever routable. Static names win over parameters. The `_` rule is about
+ * template files only: a captured value (`/orders/_x1`) may start with anything URL-safe.
  */
 export function buildRoutes(pagesDir: string): RouteTable {
   const root = scan(pagesDir, '');
@@ -64,7 +65,11 @@ function scan(dir: string, relative: string): Folder {
   return folder;
 }
 
-/** Decoded path segments, or null for anything that could step outside the pages folder. */
+/**
+ * Decoded path segments, or null for anything that could step outside the pages folder. A
+ * segment may start with `_`: `_`-files are never in the table (see `scan`), so such a segment
+ * can only fill a parameter, like an order id that happens to start with `_`.
+ */
 function decodeSegments(pathname: string): string[] | null {
   const segments: string[] = [];
   for (const raw of pathname.split('/')) {
@@ -75,7 +80,7 @@ function decodeSegments(pathname: string): string[] | null {
     } catch {
       return null;
     }
-    if (segment.startsWith('_') || segment.startsWith('.') || /[/\\\0]/.test(segment)) return null;
+    if (segment.startsWith('.') || /[/\\\0]/.test(segment)) return null;
     segments.push(segment);
   }
   return segments;

@@ -3,6 +3,7 @@ import { AppError } from '../errors.ts';
 import { BROWSER_SESSION_KEYS, regenerateSession, signInSession, type ResumeCookie } from '../auth/session-auth.ts';
 import type { AuthRecord } from '../auth/user-store.ts';
 import type { Reservation } from '../http/rate-limit.ts';
+import { sameSiteRedirect } from '../http/same-site-paths.ts';
 
 export type IdentityChange =
   /** `resumeToken`: a string sets the guest's resume cookie, null clears it. */
@@ -63,7 +64,7 @@ export class PageScope {
   }
 
   redirect(location: string, status?: number): void {
-    this.redirectTo = { location, status };
+    this.redirectTo = { location: sameSiteRedirect(location), status };
   }
 
   flash(type: string, message: string): void {

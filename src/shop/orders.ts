@@ -1,6 +1,7 @@
 import type { Db } from '../db/open.ts';
 import { newRecordId } from '../auth/credentials.ts';
 import type { CartStore } from './cart.ts';
+import { validateAll } from '../errors.ts';
 import { ShopError } from './errors.ts';
 
 export interface ShippingDetails { name: string; address: string; city: string; postcode: string }
@@ -11,15 +12,14 @@ export interface Order extends ShippingDetails {
 
 const FIELDS = ['name', 'address', 'city', 'postcode'] as const;
 
-/** Trimmed shipping fields; throws `invalid_field` naming the first empty or over-long one. */
+/** Trimmed shipping fields; throws `invalid_field` for every empty or over-long one at once. */
 export function parseShipping(form: Record<string, unknown>): ShippingDetails {
-  const details = {} as ShippingDetails;
-  for (const field of FIELDS) {
-    const value = typeof form[field] === 'string' ? (form[field] as string).trim() : '';
-    if (!value || [...value].length > 200) throw new ShopError('invalid_field', field);
-    details[field] = value;
-  }
-  return details;
+  const field = (name: typeof FIELDS[number]) => () => {
+    const value = typeof form[name] === 'string' ? (form[name] as string).trim() : '';
+    if (!value || [...value].length > 200) throw new ShopError('invalid_field', name);
+    return value;
+  };
+  return validateAll(Object.fromEntries(FIELDS.map((name) => [name, field(name)])) as Record<typeof FIELDS[number], () => string>);
 }
 
 export type OrderStore = ReturnType<typeof createOrderStore>;
