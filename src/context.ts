@@ -4,6 +4,7 @@ import { createAccounts, type AccountHooks, type Accounts } from './auth/account
 import { createEventLog, type EventLog } from './auth/events.ts';
 import { createGuests, type Guests } from './auth/guests.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
+import { describeLookAlikes, findLookAlikeEmails } from './auth/look-alike-emails.ts';
 import { createUserStore, type UserStore } from './auth/user-store.ts';
 import { migrate } from './db/migrate.ts';
 import { openDb, type Db } from './db/open.ts';
@@ -33,12 +34,19 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
-export function createContext(config: Config, options: { now?: () => number } = {}): AppContext {
+export interface ContextOptions {
+  now?: () => number;
+  /** Start-up reports (look-alike emails). @default nothing is logged */
+  log?: (message: string) => void;
+}
+
+export function createContext(config: Config, options: ContextOptions = {}): AppContext {
   const now = options.now ?? Date.now;
   const db = openDb(path.join(config.dataDir, 'app.db'));
   migrate(db, config.collections);
   const sessions = createSessions(config, resolveSessionSecret(config.dataDir, config.sessionSecret));
   const users = createUserStore(db, config.collections);
+  if (options.log) for (const line of describeLookAlikes(findLookAlikeEmails(users))) options.log(line);
   const events = createEventLog(db, now);
   const passwords = createPasswordHasher({ cost: config.bcryptCost });
   const hooks: AccountHooks = { merge: [], delete: [] };

@@ -15,7 +15,7 @@ function main(): void {
     }
     throw error;
   }
-  const ctx = createContext(config);
+  const ctx = createContext(config, { log: (message) => console.log(message) });
   const stopMaintenance = startMaintenance(ctx, (message) => console.log(message));
   const server = createApp(ctx).listen(config.port, config.host, () => {
     const address = server.address();

@@ -1,11 +1,12 @@
 import type { Db } from '../db/open.ts';
 import { validateAll } from '../errors.ts';
 import { newRecordId } from './credentials.ts';
+import { normalizeEmail, storedForms } from './email-address.ts';
 import { AuthError } from './errors.ts';
 import type { EventLog } from './events.ts';
 import { checkPassword, type PasswordHasher } from './passwords.ts';
 import type { SessionIndex } from './session-index.ts';
-import { publicRecord, type AuthRecord, type UserStore } from './user-store.ts';
+import { publicRecord, type AuthRecord, type StoredRecord, type UserStore } from './user-store.ts';
 
 export interface Credentials { email: string; password: string; name?: string }
 
@@ -16,18 +17,6 @@ export type DeleteHandler = (accountId: string) => void;
 export interface AccountHooks { merge: MergeHandler[]; delete: DeleteHandler[] }
 
 export type Accounts = ReturnType<typeof createAccounts>;
-
-// What an address part may not hold; control characters included, since
-// `victim@example.com\0.evil.example` would reach a C mail library as `victim@example.com`.
-const PART = String.raw`[^\s@<>()[\]\\,;:"\u0000-\u001f\u007f]+`;
-const EMAIL = new RegExp(`^${PART}@${PART}\\.${PART}$`);
-
-/** Trimmed and lower-cased; throws `invalid_email`. Reserved `.invalid` addresses belong to guests. */
-export function normalizeEmail(raw: unknown): string {
-  const email = typeof raw === 'string' ? raw.trim().toLowerCase() : '';
-  if (email.length > 254 || !EMAIL.test(email) || email.endsWith('.invalid')) throw new AuthError('invalid_email');
-  return email;
-}
 
 function normalizeName(raw: unknown): string | null {
   const name = typeof raw === 'string' ? raw.trim() : '';
@@ -57,6 +46,18 @@ export function createAccounts(deps: {
   const { db, users, events, passwords, sessions, hooks, now } = deps;
   let dummyHash: Promise<string> | undefined;
 
+  function emailTaken(forms: string[], exceptId?: string): boolean {
+    return forms.some((form) => users.emailTaken(form, exceptId));
+  }
+
+  /** The registered account a sign-in names; an address that does not normalise names none. */
+  function findForLogin(raw: unknown): StoredRecord | null {
+    for (const form of storedForms(raw)) {
+      const found = users.findRegisteredByEmail(form);
+      if (found) return found;
+    }
+    return null;
+  }
 
   async function repeatOfConversion(record: AuthRecord, email: string, password: string): Promise<boolean> {
     const stored = users.find(record.collection, record.id);
@@ -72,16 +73,17 @@ export function createAccounts(deps: {
     async convert(auth: AuthRecord | null, input: Credentials): Promise<AuthRecord> {
       if (!auth) throw new AuthError('not_signed_in');
       const { email, password, name } = parseCredentials(input);
+      const forms = storedForms(input.email);
       if (!auth.isAnonymous) {
         if (await repeatOfConversion(auth, email, password)) return auth;
         throw new AuthError('not_anonymous');
       }
-      if (users.emailTaken(email, auth.id)) throw new AuthError('email_in_use');
+      if (emailTaken(forms, auth.id)) throw new AuthError('email_in_use');
       const hash = await passwords.hash(password);
       // The hash was awaited, so re-check inside the write transaction; the guarded UPDATE
       // makes a concurrent conversion of the same guest change nothing.
       const converted = db.transaction(() => {
-        if (users.emailTaken(email, auth.id)) throw new AuthError('email_in_use');
+        if (emailTaken(forms, auth.id)) throw new AuthError('email_in_use');
         if (!users.promote(auth.collection, auth.id, email, name, hash, now())) return false;
         events.record('guest_converted', auth.id, auth.collection);
         return true;
@@ -99,11 +101,12 @@ export function createAccounts(deps: {
       if (auth?.isAnonymous) return accounts.convert(auth, input);
       if (auth) throw new AuthError('already_signed_in');
       const { email, password, name } = parseCredentials(input);
-      if (users.emailTaken(email)) throw new AuthError('email_in_use');
+      const forms = storedForms(input.email);
+      if (emailTaken(forms)) throw new AuthError('email_in_use');
       const hash = await passwords.hash(password);
       const id = newRecordId();
       db.transaction(() => {
-        if (users.emailTaken(email)) throw new AuthError('email_in_use');
+        if (emailTaken(forms)) throw new AuthError('email_in_use');
         users.insertRegistered('users', { id, email, name, passwordHash: hash, now: now() });
         events.record('registered', id, 'users');
       }).immediate();
@@ -112,11 +115,11 @@ export function createAccounts(deps: {
 
     /** The registered account these credentials open; guests' random credentials never match. */
     async verifyLogin(rawEmail: unknown, rawPassword: unknown): Promise<AuthRecord> {
-      // Unknown emails still cost one bcrypt comparison, so timing does not tell which emails exist.
+      // Unknown emails, and ones that are not addresses at all, still cost one bcrypt comparison
+      // and answer invalid_credentials: neither timing nor the message tells which emails exist.
       dummyHash ??= passwords.hash('not-a-real-password');
-      const email = typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : '';
       const password = typeof rawPassword === 'string' ? rawPassword : '';
-      const found = email.length <= 254 ? users.findRegisteredByEmail(email) : null;
+      const found = findForLogin(rawEmail);
       const hash = found?.passwordHash ?? await dummyHash;
       const matches = Buffer.byteLength(password) <= 72 && await passwords.verify(password, hash);
       if (!found || !matches) {

@@ -210,12 +210,20 @@ export function refererPath(req: Request, excluded: readonly string[] = []): str
   }
 }
 
-/** Same-site paths only: `//host`, `/\\host`, schemes and control characters all fall back to `/`. */
+// `next` becomes the Location header after sign-in: a proxy with an 8 kB header buffer answers
+// 502 to a 60,000-character one. Real paths on this site are far shorter than 2 kB.
+const MAX_NEXT_PATH_LENGTH = 2048;
+
+/**
+ * Same-site paths only: `//host`, `/\\host`, schemes, control characters and paths over 2 kB
+ * (once percent-encoded) all fall back to `/`.
+ */
 export function safeNextPath(value: unknown): string {
   if (typeof value !== 'string' || !value.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(value)) return '/';
   try {
     const url = new URL(value, 'http://same.site');
     const path = url.pathname + url.search + url.hash;
+    if (path.length > MAX_NEXT_PATH_LENGTH) return '/';
     // Check the normalised path, not the input: `/.//host` and `/x/..//host` normalise to
     // `//host`; `/%2F%2Fhost` and `/%5Chost` become `//host` or `/\\host` wherever a proxy or
     // browser decodes them. All of those leave the site.

@@ -70,6 +70,15 @@ export function createUserStore(db: Db, collections: readonly string[]) {
       return false;
     },
 
+    /** Every registered account's email as stored, collection by collection. */
+    *registeredEmails(): Generator<{ collection: string; id: string; email: string }> {
+      for (const [collection, statement] of byCollection) {
+        for (const row of statement.registeredEmails.iterate() as Iterable<{ id: string; email: string }>) {
+          yield { collection, id: row.id, email: row.email };
+        }
+      }
+    },
+
     insertGuest(collection: string, guest: NewGuest): void {
       const statement = statements(collection).insert;
       db.transaction(() => {
@@ -128,6 +137,7 @@ function prepare(db: Db, table: string) {
     find: db.prepare(`SELECT ${columns} FROM ${table} WHERE id = ?`),
     findRegisteredByEmail: db.prepare(`SELECT ${columns} FROM ${table} WHERE email = ? AND is_anonymous = 0`),
     idByEmail: db.prepare(`SELECT id FROM ${table} WHERE email = ?`).pluck(),
+    registeredEmails: db.prepare(`SELECT id, email FROM ${table} WHERE is_anonymous = 0 ORDER BY id`),
     insert: db.prepare(`INSERT INTO ${table} (${columns}) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)`),
     promote: db.prepare(`UPDATE ${table} SET email = :email, username = :email, name = :name,
       password_hash = :passwordHash, is_anonymous = 0, claimed_at = :now, last_active_at = :now

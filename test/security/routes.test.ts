@@ -72,6 +72,26 @@ describe('`next` after signing in stays on this site', () => {
     expect(response.headers.location).toBe('/');
   });
 
+  // A 60,000-character next came back as a 60,001-byte Location, which a proxy with an 8 kB
+  // header buffer turns into a 502.
+  it('lands on / for a 60,000-character next, so the Location fits a proxy\'s header buffer', async () => {
+    const browser = app.browser();
+    const response = await browser.submit('/login', { email, password: PASSWORD, next: `/${'a'.repeat(59_999)}` });
+    expectRedirect(response, 'sign-in');
+    expect(response.headers.location).toBe('/');
+  });
+
+  it('lands on / for a next of 700 accented letters, over 2 kB once percent-encoded', async () => {
+    const response = await app.browser().submit('/login', { email, password: PASSWORD, next: `/${'\u00e9'.repeat(700)}` });
+    expect(response.headers.location).toBe('/');
+  });
+
+  it('keeps a 1,900-character next on this site', async () => {
+    const next = `/orders?ref=${'b'.repeat(1_888)}`;
+    const response = await app.browser().submit('/login', { email, password: PASSWORD, next });
+    expect(response.headers.location).toBe(next);
+  });
+
   it('still returns to a page on this site (the control)', async () => {
     const browser = app.browser();
     const response = await browser.submit('/login', { email, password: PASSWORD, next: '/cart?from=login' });

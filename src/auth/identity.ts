@@ -1,0 +1,76 @@
+import type { Request, Response } from 'express';
+import type { ResumeCookie } from './resume-cookie.ts';
+import type { AuthRecord } from './stores.ts';
+
+declare module 'express-session' {
+  interface SessionData {
+    auth?: { id: string; collection: string };
+    /** When `last_active_at` was last written for this session's account (0: write on the next request). */
+    activeAt?: number;
+  }
+}
+
+/** Who the browser is from now on. */
+export type IdentityChange =
+  /** `resumeToken`: a string sets the guest's resume cookie, null clears it, undefined leaves it. */
+  | { kind: 'signIn'; record: AuthRecord; resumeToken?: string | null; activeAt: number }
+  | { kind: 'signOut'; forgetGuest: boolean };
+
+/**
+ * The session keys that belong to the browser rather than to who is signed in, registered by
+ * the features that own them (the shop's signed-out cart, the CSRF secret): kept when the
+ * session id changes.
+ */
+export class SessionKeys {
+  readonly #onSignIn = new Set<string>(['flash']);
+  // Signing out keeps only the messages to show next: the rest was the account's.
+  readonly #onSignOut = new Set<string>(['flash']);
+
+  /** Keeps `key` across sign-ins (and, with `onSignOut`, across sign-outs too). */
+  keep(key: string, options: { onSignOut?: boolean } = {}): void {
+    this.#onSignIn.add(key);
+    if (options.onSignOut) this.#onSignOut.add(key);
+  }
+
+  carriedOver(change: IdentityChange): readonly string[] {
+    return [...(change.kind === 'signIn' ? this.#onSignIn : this.#onSignOut)];
+  }
+}
+
+/**
+ * The one place the browser's identity changes: a new session id (defeating fixation), the
+ * session's contents, and the guest's resume cookie. Every sign-in, sign-up, conversion,
+ * sign-out, password change and resume goes through here, after its writes are committed.
+ */
+export async function commitIdentity(req: Request, res: Response, change: IdentityChange,
+  deps: { resume: ResumeCookie; keys: SessionKeys }): Promise<void> {
+  const { resume } = deps;
+  await regenerateSession(req, deps.keys.carriedOver(change));
+  if (change.kind === 'signIn') {
+    req.session.auth = { id: change.record.id, collection: change.record.collection };
+    req.session.activeAt = change.activeAt;
+    if (change.resumeToken) resume.set(res, change.resumeToken);
+    else if (change.resumeToken === null && (resume.read(req) || resume.readPaused(req))) resume.clear(res);
+  } else {
+    const token = resume.read(req);
+    if (change.forgetGuest) resume.clear(res);
+    else if (token) resume.pause(res, token);
+  }
+}
+
+/**
+ * Replaces the session with a new id, carrying over `carry`. A session that is new in this
+ * request already has an id nobody else knows, so it is kept as it is (saving a store delete
+ * per new guest).
+ */
+function regenerateSession(req: Request, carry: readonly string[]): Promise<void> {
+  if (req.sessionFresh) return Promise.resolve();
+  const kept = Object.fromEntries(carry.filter((key) => req.session[key] !== undefined).map((key) => [key, req.session[key]]));
+  return new Promise((resolve, reject) => {
+    req.session.regenerate((error: unknown) => {
+      if (error) return reject(error);
+      Object.assign(req.session, kept);
+      resolve();
+    });
+  });
+}

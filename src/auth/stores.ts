@@ -1,0 +1,82 @@
+/**
+ * The storage auth needs, as ports: small interfaces named for what the domain does. Reads are
+ * asynchronous; writes return a `Write` that the request's unit of work applies (see
+ * db/unit-of-work.ts). One implementation per backend lives under `src/db/<backend>/`.
+ */
+import type { Write } from '../db/unit-of-work.ts';
+
+/** A record as templates see it (`request.auth`): never the password hash. */
+export interface AuthRecord {
+  id: string;
+  collection: string;
+  email: string;
+  username: string;
+  name: string | null;
+  verified: boolean;
+  isAnonymous: boolean;
+  createdAt: number;
+  lastActiveAt: number;
+  claimedAt: number | null;
+  metadata: Record<string, unknown>;
+}
+
+/** A record with its credential: a bcrypt hash for accounts, a guest secret's hash for guests. */
+export interface StoredRecord extends AuthRecord { passwordHash: string }
+
+export interface NewRecord {
+  id: string;
+  email: string;
+  /** Guests get `guest_<id>`, accounts their email. */
+  username: string;
+  name: string | null;
+  passwordHash: string;
+  isAnonymous: boolean;
+  now: number;
+  metadata: object;
+}
+
+export interface Promotion { email: string; name: string | null; passwordHash: string; now: number }
+
+/**
+ * Every auth record, guest or registered, in its collection. Emails are unique across
+ * collections: the writes that set one re-check that inside their transaction and fail with
+ * `email_in_use`, so two racing sign-ups cannot both take an address.
+ */
+export interface AccountStore {
+  readonly collections: readonly string[];
+  has(collection: string): boolean;
+  find(collection: string, id: string): Promise<StoredRecord | null>;
+  /** A registered (never a guest) account with this email, in any collection. */
+  findRegisteredByEmail(email: string): Promise<StoredRecord | null>;
+  emailTaken(email: string, exceptId?: string): Promise<boolean>;
+  /** A new record; fails with `email_in_use` when the address is taken. */
+  insert(collection: string, record: NewRecord): Write;
+  /**
+   * Makes the guest `id` a registered account in place (same id). Guarded: a record that is no
+   * longer a guest (a concurrent conversion) is left alone and the result is false.
+   */
+  promote(collection: string, id: string, promotion: Promotion): Write<boolean>;
+  /** Records activity (cleanup removes guests idle too long). */
+  touch(collection: string, id: string, now: number): Write;
+  /** The guest's credential (its resume secret's hash) replaced; false when it is no guest. */
+  replaceGuestSecret(collection: string, id: string, secretHash: string): Write<boolean>;
+  setPassword(collection: string, id: string, passwordHash: string): Write;
+  /** Deletes the record; what hangs off its id goes by the app's rules (carts, notes: cascade). */
+  delete(id: string): Write<boolean>;
+}
+
+export type AuthEventType = 'guest_created' | 'guest_converted' | 'guest_merged' | 'guest_deleted'
+  | 'login_failed' | 'signed_in' | 'signed_out' | 'registered' | 'password_changed' | 'account_deleted';
+
+/** The `auth_events` audit trail: append-only. */
+export interface EventLog {
+  record(type: AuthEventType, recordId: string | null, collection: string | null, detail?: object): Write;
+}
+
+/** Every stored session of an account: express-session itself only knows the current one. */
+export interface SessionIndex {
+  /** Ends every session of an account (all its devices); resolves to how many. */
+  deleteForAccount(id: string): Promise<number>;
+  /** Removes expired sessions in small batches, so the store's own writes are never held up long. */
+  purgeExpired(now: number): Promise<number>;
+}

@@ -1,0 +1,149 @@
+import type Database from 'better-sqlite3';
+import { AuthError } from '../../auth/errors.ts';
+import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts';
+import { isUniqueViolation } from './errors.ts';
+import { sqliteWrite } from './unit-of-work.ts';
+
+/** The columns of every collection's table, in the order `insert` binds them. Spelled once. */
+export const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata';
+
+interface Row {
+  id: string; email: string; username: string; name: string | null; password_hash: string;
+  verified: number; is_anonymous: number; created_at: number; last_active_at: number;
+  claimed_at: number | null; metadata: string;
+}
+
+/**
+ * The auth collections in SQLite: one table per collection, each row's id also in `accounts`
+ * (which app tables reference). Statements are prepared once per collection; table names come
+ * only from the validated config, never from a request.
+ */
+export function createSqliteAccountStore(db: Database.Database, collections: readonly string[]): AccountStore {
+  const byCollection = new Map(collections.map((table) => [table, prepare(db, table)]));
+  const insertAccount = db.prepare('INSERT INTO accounts (id, collection) VALUES (?, ?)');
+  const deleteAccount = db.prepare('DELETE FROM accounts WHERE id = ?');
+
+  function statements(collection: string) {
+    const found = byCollection.get(collection);
+    // A page asking for a collection the config does not have is a bug in the page: a 500.
+    if (!found) throw new Error(`unknown auth collection "${collection}" (GUEST_COLLECTIONS has ${collections.join(', ')})`);
+    return found;
+  }
+
+  function emailTaken(email: string, exceptId?: string): boolean {
+    for (const statement of byCollection.values()) {
+      const id = statement.idByEmail.get(email) as string | undefined;
+      if (id !== undefined && id !== exceptId) return true;
+    }
+    return false;
+  }
+
+  return {
+    collections,
+    has: (collection) => byCollection.has(collection),
+
+    async find(collection, id) {
+      const row = statements(collection).find.get(id) as Row | undefined;
+      return row ? toRecord(collection, row) : null;
+    },
+
+    async findRegisteredByEmail(email) {
+      for (const [collection, statement] of byCollection) {
+        const row = statement.findRegisteredByEmail.get(email) as Row | undefined;
+        if (row) return toRecord(collection, row);
+      }
+      return null;
+    },
+
+    emailTaken: async (email, exceptId) => emailTaken(email, exceptId),
+
+    insert(collection, record) {
+      const insert = statements(collection).insert;
+      return sqliteWrite(() => {
+        // Guest addresses are made from their random id: only a real address can collide.
+        if (!record.isAnonymous && emailTaken(record.email)) throw new AuthError('email_in_use');
+        insertAccount.run(record.id, collection);
+        try {
+          insert.run(...insertValues(record));
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new AuthError('email_in_use');
+          throw error;
+        }
+      });
+    },
+
+    promote(collection, id, promotion) {
+      const promote = statements(collection).promote;
+      return sqliteWrite(() => {
+        if (emailTaken(promotion.email, id)) throw new AuthError('email_in_use');
+        try {
+          // The WHERE clause is the guard: a second, concurrent conversion changes nothing.
+          return promote.run({ ...promotion, id }).changes === 1;
+        } catch (error) {
+          if (isUniqueViolation(error)) throw new AuthError('email_in_use');
+          throw error;
+        }
+      });
+    },
+
+    touch(collection, id, now) {
+      const touch = statements(collection).touch;
+      return sqliteWrite(() => void touch.run(now, id));
+    },
+
+    replaceGuestSecret(collection, id, secretHash) {
+      const replace = statements(collection).replaceGuestSecret;
+      return sqliteWrite(() => replace.run(secretHash, id).changes === 1);
+    },
+
+    setPassword(collection, id, passwordHash) {
+      const setPassword = statements(collection).setPassword;
+      return sqliteWrite(() => void setPassword.run(passwordHash, id));
+    },
+
+    // The accounts row is the parent: its collection row, cart and notes go by cascade.
+    delete: (id) => sqliteWrite(() => deleteAccount.run(id).changes === 1),
+  };
+}
+
+/** The values of one collection row, in RECORD_COLUMNS order. */
+export function insertValues(record: NewRecord): unknown[] {
+  return [record.id, record.email, record.username, record.name, record.passwordHash, 0,
+    record.isAnonymous ? 1 : 0, record.now, record.now, null, JSON.stringify(record.metadata)];
+}
+
+export function insertRecordSql(table: string): string {
+  return `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+}
+
+function prepare(db: Database.Database, table: string) {
+  return {
+    find: db.prepare(`SELECT ${RECORD_COLUMNS} FROM ${table} WHERE id = ?`),
+    findRegisteredByEmail: db.prepare(`SELECT ${RECORD_COLUMNS} FROM ${table} WHERE email = ? AND is_anonymous = 0`),
+    idByEmail: db.prepare(`SELECT id FROM ${table} WHERE email = ?`).pluck(),
+    insert: db.prepare(insertRecordSql(table)),
+    promote: db.prepare(`UPDATE ${table} SET email = :email, username = :email, name = :name,
+      password_hash = :passwordHash, is_anonymous = 0, claimed_at = :now, last_active_at = :now
+      WHERE id = :id AND is_anonymous = 1`),
+    touch: db.prepare(`UPDATE ${table} SET last_active_at = ? WHERE id = ?`),
+    replaceGuestSecret: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 1`),
+    setPassword: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 0`),
+  };
+}
+
+function toRecord(collection: string, row: Row): StoredRecord {
+  return {
+    id: row.id,
+    collection,
+    email: row.email,
+    username: row.username,
+    name: row.name,
+    verified: row.verified === 1,
+    isAnonymous: row.is_anonymous === 1,
+    createdAt: row.created_at,
+    lastActiveAt: row.last_active_at,
+    claimedAt: row.claimed_at,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    passwordHash: row.password_hash,
+  };
+}
