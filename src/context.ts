@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createAccounts, type AccountHooks, type Accounts } from './auth/accounts.ts';
 import { createEventLog, type EventLog } from './auth/events.ts';
 import { createGuests, type Guests } from './auth/guests.ts';
+import { createKnownDevices, type KnownDevices } from './auth/known-devices.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
 import { createUserStore, type UserStore } from './auth/user-store.ts';
 import { migrate } from './db/migrate.ts';
@@ -25,6 +26,8 @@ export interface AppContext {
   accounts: Accounts;
   hooks: AccountHooks;
   limiters: { guests: RateLimiter; login: RateLimiter };
+  /** The cookie by which a browser proves it signed in to an account before (login limits). */
+  knownDevices: KnownDevices;
   /** What templates `resolve(name)`. */
   services: Map<string, ServiceFactory>;
   /** Names every template sees, besides the helpers. */
@@ -37,7 +40,8 @@ export function createContext(config: Config, options: { now?: () => number } = 
   const now = options.now ?? Date.now;
   const db = openDb(path.join(config.dataDir, 'app.db'));
   migrate(db, config.collections);
-  const sessions = createSessions(config, resolveSessionSecret(config.dataDir, config.sessionSecret));
+  const secret = resolveSessionSecret(config.dataDir, config.sessionSecret);
+  const sessions = createSessions(config, secret);
   const users = createUserStore(db, config.collections);
   const events = createEventLog(db, now);
   const passwords = createPasswordHasher({ cost: config.bcryptCost });
@@ -47,6 +51,7 @@ export function createContext(config: Config, options: { now?: () => number } = 
     guests: createGuests({ db, users, events, now }),
     accounts: createAccounts({ db, users, events, passwords, sessions: sessions.index, hooks, now }),
     limiters: { guests: createRateLimiter(config.guestRateLimit), login: createRateLimiter(config.loginRateLimit) },
+    knownDevices: createKnownDevices(config, secret),
     services: new Map(),
     globals: {},
     async close() {

@@ -9,6 +9,7 @@ import { BROWSER_UA, startApp, type Browser, type TestApp } from './support.ts';
 
 export const SESSION_COOKIE = 'gk.sid';
 export const RESUME_COOKIE = 'gk.resume';
+export const DEVICE_COOKIE = 'gk.device';
 export const PASSWORD = 'correct horse battery';
 
 /** Pages that call the helpers directly (signInAnonymously with options, convertGuest, signUp...). */

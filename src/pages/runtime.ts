@@ -85,7 +85,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
 
   function send(scope: PageScope, html: string, status: number): void {
     const { req, res } = scope;
-    const limited = scope.raised.find((error): error is AuthError => error instanceof AuthError && error.code === 'rate_limited');
+    const limited = scope.raised.find((error): error is AuthError => error instanceof AuthError && httpStatusOf(error.code) === 429);
     if (limited) res.set('Retry-After', String(limited.retryAfterSeconds ?? 60));
     if (scope.redirectTo) {
       res.redirect(scope.redirectTo.status ?? (req.method === 'POST' ? 303 : 302), scope.redirectTo.location);
