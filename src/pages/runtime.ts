@@ -9,6 +9,7 @@ import type { ResumeCookie } from '../auth/session-auth.ts';
 import { errorPages, httpStatusOf } from '../http/errors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { fillCsrfTokens, injectCsrfFields } from './csrf-fields.ts';
+import { createGuestScan } from './guest-scan.ts';
 import { requestHelpers, type ServiceFactory } from './helpers.ts';
 import { buildRoutes, type PageMatch, type RouteTable } from './routes.ts';
 import { PageScope } from './scope.ts';
@@ -51,6 +52,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   let routes: RouteTable = buildRoutes(options.pagesDir);
   const routeTable = () => (options.cache ? routes : (routes = buildRoutes(options.pagesDir)));
   const has404Page = fs.existsSync(path.join(options.pagesDir, '_404.eta'));
+  const guestScan = createGuestScan(options.pagesDir, { cache: options.cache });
 
   function templateData(scope: PageScope, params: Record<string, string>) {
     return {
@@ -70,15 +72,24 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     return html;
   }
 
-  async function reserveGuestBudget(scope: PageScope): Promise<void> {
+  /** One guest's worth of the limit, held through the render of a page that may create a guest. */
+  async function reserveGuestBudget(scope: PageScope, match: PageMatch): Promise<void> {
     if (scope.auth && !scope.auth.isAnonymous) return; // registered users cannot create guests
+    if (!guestScan.mayCreateGuest([match.file, ...match.layouts])) return;
     scope.guestBudget = await options.guestLimiter.reserve(`ip:${scope.req.ip}`);
   }
 
+  /**
+   * Refunds an unused reservation and counts the guests it did not pay for: a second guest in one
+   * render, or one made by a page the scan judged unable to (a call it could not see). Such a
+   * guest is still made, since refusing it would break a page that works, and counted now, so
+   * every page that reserves is limited from the next request on. The scan treats any computed
+   * include path as a possible call, which keeps that case to templates that hide the name.
+   */
   function settleGuestBudget(scope: PageScope): void {
-    if (!scope.guestBudget?.granted) return;
-    if (scope.guestsCreated === 0) scope.guestBudget.refund();
-    for (let extra = 1; extra < scope.guestsCreated; extra++) {
+    const prepaid = scope.guestBudget?.granted ? 1 : 0;
+    if (prepaid && scope.guestsCreated === 0) scope.guestBudget!.refund();
+    for (let unpaid = prepaid; unpaid < scope.guestsCreated; unpaid++) {
       options.guestLimiter.consume(`ip:${scope.req.ip}`).catch(() => {});
     }
   }
@@ -106,7 +117,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
 
   async function renderPage(req: Request, res: Response, match: PageMatch): Promise<void> {
     const scope = new PageScope(req, res, options.resume);
-    await reserveGuestBudget(scope);
+    await reserveGuestBudget(scope, match);
     let html: string | undefined;
     let failure: unknown;
     try {

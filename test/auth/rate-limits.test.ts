@@ -11,6 +11,13 @@ function newVisitorOnTry(forwardedFor?: string) {
   return forwardedFor ? request.set('X-Forwarded-For', forwardedFor) : request;
 }
 
+/** Waits until `condition` holds (a request has reached a point in the server), failing after 5 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (const started = Date.now(); !condition(); await new Promise((resolve) => setTimeout(resolve, 5))) {
+    if (Date.now() - started > 5_000) throw new Error('the condition never held');
+  }
+}
+
 function expectRetryAfter(value: string | undefined): void {
   expect(Number(value)).toBeGreaterThanOrEqual(1);
   expect(Number(value)).toBeLessThanOrEqual(60);
@@ -51,6 +58,47 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     for (let i = 0; i < 5; i++) expect((await app.browser().get('/')).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await newVisitorOnTry()).status).toBe(302);
     expect(countRows(app, 'users')).toBe(3);
+  });
+
+  it('lets the first 3 new guests in while 5 page views from the same address are still rendering', async () => {
+    app = await startFixtureApp({ GUEST_RATE_LIMIT: '3' });
+    let release!: () => void;
+    const slow = new Promise<void>((resolve) => { release = resolve; });
+    let rendering = 0;
+    app.ctx.globals.hold = () => { rendering++; return slow; };
+    const views = Array.from({ length: 5 }, () => app.browser().get('/held').then((response) => response));
+    await until(() => rendering === 5);
+    for (let i = 0; i < 3; i++) expect((await app.browser().get('/guest-uncaught')).status).toBe(200);
+    expect((await app.browser().get('/guest-uncaught')).status).toBe(429);
+    release();
+    for (const view of await Promise.all(views)) expect(textOf(view.text, 'held')).toBe('released');
+    expect(countRows(app, 'accounts')).toBe(3);
+  });
+
+  it('lets the first 3 new guests open /try during a burst of / and /cart from the same address', async () => {
+    app = await startApp({ GUEST_RATE_LIMIT: '3' });
+    const views = Array.from({ length: 40 }, (_, i) => app.browser().get(i % 2 ? '/' : '/cart').then((response) => response.status));
+    const tries = Array.from({ length: 3 }, () => newVisitorOnTry().then((response) => response.status));
+    expect(await Promise.all(tries)).toEqual([302, 302, 302]);
+    expect(new Set(await Promise.all(views))).toEqual(new Set([200]));
+    expect((await newVisitorOnTry()).status).toBe(429);
+  });
+
+  it('still limits a page whose partial creates the guest', async () => {
+    app = await startFixtureApp({ GUEST_RATE_LIMIT: '3' });
+    for (let i = 0; i < 3; i++) expect((await app.browser().get('/guest-via-partial')).status).toBe(200);
+    const fourth = await app.browser().get('/guest-via-partial');
+    expect(fourth.status).toBe(429);
+    expectRetryAfter(fourth.headers['retry-after']);
+    expect(countRows(app, 'accounts')).toBe(3);
+  });
+
+  it('counts guests made by a call the template scan cannot see, so the next page that creates guests is limited', async () => {
+    app = await startFixtureApp({ GUEST_RATE_LIMIT: '3' });
+    for (let i = 0; i < 3; i++) expect((await app.browser().get('/guest-unseen')).status).toBe(200);
+    expect(countRows(app, 'accounts')).toBe(3);
+    expect((await app.browser().get('/guest-uncaught')).status).toBe(429);
+    expect(countRows(app, 'accounts')).toBe(3);
   });
 
   it('is not bypassed by a spoofed X-Forwarded-For when TRUST_PROXY is unset', async () => {
