@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import { Eta, EtaError } from 'eta';
 import { AuthError } from '../auth/errors.ts';
-import { AppError } from '../errors.ts';
-import { refererPath } from '../auth/helpers.ts';
+import { AccountGoneError, AppError } from '../errors.ts';
+import { refererPath, safeNextPath } from '../auth/helpers.ts';
 import type { ResumeCookie } from '../auth/session-auth.ts';
 import { errorPages, httpStatusOf } from '../http/errors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
@@ -125,16 +125,22 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     } catch (error) {
       failure = error;
     }
+    // Cleanup deleted this guest after the request was authenticated: sign the visitor out
+    // (new session, resume cookie cleared) and load the page again, which then renders signed out.
+    const gone = findCause(failure, AccountGoneError);
+    const vanished = gone !== undefined && gone.accountId === scope.auth?.id;
+    if (vanished) scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
     // A sign-in made before a failure is already a fact in the database: commit it regardless.
     await scope.commit();
     settleGuestBudget(scope);
+    if (vanished) return res.redirect(303, safeNextPath(req.originalUrl));
     if (html === undefined) return failed(req, res, match.file, failure);
     if (scope.notFound) return renderError(req, res, 404);
     send(scope, html, scope.status ?? statusAfter(scope.raised));
   }
 
   function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {
-    const appError = findAppError(error);
+    const appError = findCause(error, AppError);
     if (appError) {
       const retryAfterSeconds = appError instanceof AuthError ? appError.retryAfterSeconds : undefined;
       return renderError(req, res, httpStatusOf(appError.code), { message: appError.message, retryAfterSeconds });
@@ -184,10 +190,10 @@ function statusAfter(raised: readonly AppError[]): number {
   return last ? httpStatusOf(last.code) : 200;
 }
 
-/** Eta wraps errors thrown in templates (with file and line); a helper's AppError is the cause. */
-function findAppError(error: unknown): AppError | undefined {
+/** Eta wraps errors thrown in templates (with file and line); a helper's or store's error is the cause. */
+function findCause<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
   for (let current = error; current; current = (current as { cause?: unknown }).cause) {
-    if (current instanceof AppError) return current;
+    if (current instanceof type) return current;
   }
   return undefined;
 }
