@@ -26,7 +26,7 @@ export interface Config {
   anonymousEnabled: boolean;
   /** `GUEST_RATE_LIMIT`: new guests per minute per client IP; 0 turns the limit off. Default 30. */
   guestRateLimit: number;
-  /** `LOGIN_RATE_LIMIT`: sign-in and sign-up attempts per minute per IP and per account; 0 off. Default 10. */
+  /** `LOGIN_RATE_LIMIT`: password attempts per minute per IP, wrong passwords per minute per account; 0 off. Default 10. */
   loginRateLimit: number;
   /** `GUEST_RETENTION_DAYS`: idle guests older than this are removed by cleanup; also the resume cookie's life. 1–90, default 30. */
   guestRetentionDays: number;

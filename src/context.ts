@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createAccounts, type AccountHooks, type Accounts } from './auth/accounts.ts';
 import { createEventLog, type EventLog } from './auth/events.ts';
 import { createGuests, type Guests } from './auth/guests.ts';
+import { createKnownDevices, type KnownDevices } from './auth/known-devices.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
 import { describeLookAlikes, findLookAlikeEmails } from './auth/look-alike-emails.ts';
 import { createUserStore, type UserStore } from './auth/user-store.ts';
@@ -26,6 +27,8 @@ export interface AppContext {
   accounts: Accounts;
   hooks: AccountHooks;
   limiters: { guests: RateLimiter; login: RateLimiter };
+  /** The cookie by which a browser proves it signed in to an account before (login limits). */
+  knownDevices: KnownDevices;
   /** What templates `resolve(name)`. */
   services: Map<string, ServiceFactory>;
   /** Names every template sees, besides the helpers. */
@@ -44,7 +47,8 @@ export function createContext(config: Config, options: ContextOptions = {}): App
   const now = options.now ?? Date.now;
   const db = openDb(path.join(config.dataDir, 'app.db'));
   migrate(db, config.collections);
-  const sessions = createSessions(config, resolveSessionSecret(config.dataDir, config.sessionSecret));
+  const secret = resolveSessionSecret(config.dataDir, config.sessionSecret);
+  const sessions = createSessions(config, secret);
   const users = createUserStore(db, config.collections);
   if (options.log) for (const line of describeLookAlikes(findLookAlikeEmails(users))) options.log(line);
   const events = createEventLog(db, now);
@@ -55,6 +59,7 @@ export function createContext(config: Config, options: ContextOptions = {}): App
     guests: createGuests({ db, users, events, now }),
     accounts: createAccounts({ db, users, events, passwords, sessions: sessions.index, hooks, now }),
     limiters: { guests: createRateLimiter(config.guestRateLimit), login: createRateLimiter(config.loginRateLimit) },
+    knownDevices: createKnownDevices(config, secret),
     services: new Map(),
     globals: {},
     async close() {

@@ -58,3 +58,15 @@ export function validateAll<T extends Checks>(checks: T): { [K in keyof T]: Retu
   AppError.throwAll(problems);
   return values as { [K in keyof T]: ReturnType<T[K]> };
 }
+
+/**
+ * A write for the signed-in account found no account row: cleanup (another process) deleted the
+ * guest after this request was authenticated. Nobody's bug and nothing the visitor can fix: the
+ * page runtime signs them out and loads the page again.
+ */
+export class AccountGoneError extends Error {
+  constructor(readonly accountId: string) {
+    super(`account ${accountId} was deleted during the request`);
+    this.name = 'AccountGoneError';
+  }
+}

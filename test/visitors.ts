@@ -2,13 +2,14 @@
  * Visitors for the specs: registering, becoming a guest, the fixture auth pages, reading what a page
  * printed, the cookies a response set, and probing the app with a chosen set of cookies.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
-import type { Response } from 'supertest';
 import { BROWSER_UA, startApp, type Browser, type TestApp } from './support.ts';
 
 export const SESSION_COOKIE = 'gk.sid';
 export const RESUME_COOKIE = 'gk.resume';
+export const DEVICE_COOKIE = 'gk.device';
 export const PASSWORD = 'correct horse battery';
 
 /** Pages that call the helpers directly (signInAnonymously with options, convertGuest, signUp...). */
@@ -32,13 +33,13 @@ export function jsonOf<T = Record<string, unknown>>(html: string, id: string): T
 }
 
 /** The last Set-Cookie line a response sent for `name` (a browser applies them in order), if any. */
-export function setCookieLine(response: Response, name: string): string | undefined {
+export function setCookieLine(response: { headers: IncomingHttpHeaders }, name: string): string | undefined {
   const lines = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
   return lines.filter((line) => line.startsWith(`${name}=`)).at(-1);
 }
 
 /** Whether the response told the browser to delete the cookie. */
-export function clearsCookie(response: Response, name: string): boolean {
+export function clearsCookie(response: { headers: IncomingHttpHeaders }, name: string): boolean {
   const line = setCookieLine(response, name);
   return !!line && line.startsWith(`${name}=;`) && /Expires=Thu, 01 Jan 1970/.test(line);
 }

@@ -8,6 +8,7 @@ export type AuthErrorCode =
   | 'unknown_collection'
   | 'anonymous_disabled'
   | 'rate_limited'
+  | 'account_rate_limited'
   | 'already_signed_in'
   | 'not_signed_in'
   | 'not_anonymous'
@@ -22,6 +23,7 @@ const messages: Record<AuthErrorCode, string> = {
   unknown_collection: 'This page asked for an account collection that does not exist.',
   anonymous_disabled: 'Guest accounts are not available right now.',
   rate_limited: 'Too many attempts from your network. Please wait a minute and try again.',
+  account_rate_limited: 'Too many sign-in attempts for this account. Please wait a minute and try again.',
   already_signed_in: 'You are already signed in to an account.',
   not_signed_in: 'Your session has ended. Please start again.',
   not_anonymous: 'This account is already registered.',

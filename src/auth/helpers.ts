@@ -7,6 +7,8 @@ import type { Accounts, Credentials } from './accounts.ts';
 import { AuthError } from './errors.ts';
 import type { EventLog } from './events.ts';
 import type { GuestSession, Guests } from './guests.ts';
+import type { KnownDevices } from './known-devices.ts';
+import { createLoginLimits } from './login-limits.ts';
 import type { ResumeCookie } from './session-auth.ts';
 import type { AuthRecord, UserStore } from './user-store.ts';
 
@@ -28,12 +30,13 @@ const RECENT_GUEST_MS = 10_000;
 
 export interface AuthHelperDeps {
   config: Config; users: UserStore; guests: Guests; accounts: Accounts; events: EventLog;
-  loginLimiter: RateLimiter; resume: ResumeCookie; now(): number;
+  loginLimiter: RateLimiter; knownDevices: KnownDevices; resume: ResumeCookie; now(): number;
 }
 
 /** The auth helpers templates call, bound to one request's scope. */
 export function createAuthHelpers(deps: AuthHelperDeps) {
-  const { config, users, guests, accounts, events, loginLimiter, resume, now } = deps;
+  const { config, users, guests, accounts, events, loginLimiter, knownDevices, resume, now } = deps;
+  const loginLimits = createLoginLimits({ limiter: loginLimiter, users, devices: knownDevices });
   const recentGuests = new Map<string, { guest: GuestSession; expires: number }>();
 
   function rememberGuest(key: string, guest: GuestSession): void {
@@ -65,17 +68,31 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
       return record ? { token, record } : null;
     }
 
-    async function limitAttempts(email: unknown): Promise<void> {
-      await loginLimiter.consume(`ip:${req.ip}`);
-      if (typeof email === 'string' && email.trim()) await loginLimiter.consume(`account:${email.trim().toLowerCase()}`);
+    /** Runs a password-checked action on the account `email` names, within the login limits. */
+    async function limitAttempts<T>(email: unknown, work: () => Promise<T>): Promise<T> {
+      const attempt = await loginLimits.admit(req, email);
+      let wrongPassword = false;
+      try {
+        return await work();
+      } catch (error) {
+        wrongPassword = error instanceof AuthError && error.code === 'invalid_credentials';
+        throw error;
+      } finally {
+        attempt.settle(wrongPassword);
+      }
     }
 
     /** The signed-in registered account, for a password-checked action counted like a login. */
-    async function registeredAttempt(): Promise<AuthRecord> {
+    async function registeredAttempt<T>(work: (account: AuthRecord) => Promise<T>): Promise<T> {
       const account = scope.auth;
       if (!account || account.isAnonymous) throw new AuthError('not_signed_in');
-      await limitAttempts(account.email);
-      return account;
+      return limitAttempts(account.email, () => work(account));
+    }
+
+    /** Signs the visitor in to an account whose password they just proved, on this browser too. */
+    function signInWithPassword(record: AuthRecord): void {
+      knownDevices.remember(req, scope.res, record.id);
+      scope.changeIdentity({ kind: 'signIn', record, resumeToken: null, activeAt: now() });
     }
 
     return {
@@ -111,45 +128,41 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
       },
 
       /** Makes the signed-in guest a registered account, keeping its id. */
-      convertGuest: (input: Credentials) => scope.guard(async () => {
-        await limitAttempts(input?.email);
+      convertGuest: (input: Credentials) => scope.guard(() => limitAttempts(input?.email, async () => {
         const record = await accounts.convert(scope.auth, input ?? {});
-        scope.changeIdentity({ kind: 'signIn', record, resumeToken: null, activeAt: now() });
+        signInWithPassword(record);
         return record;
-      }),
+      })),
 
       /** Registers a new account in `users`, or converts the signed-in guest. */
-      signUp: (input: Credentials) => scope.guard(async () => {
-        await limitAttempts(input?.email);
+      signUp: (input: Credentials) => scope.guard(() => limitAttempts(input?.email, async () => {
         const record = await accounts.register(scope.auth, input ?? {});
-        scope.changeIdentity({ kind: 'signIn', record, resumeToken: null, activeAt: now() });
+        signInWithPassword(record);
         return record;
-      }),
+      })),
 
       /** Password sign-in; a guest signing in hands their work to the account (merge handlers). */
-      signIn: (input: { email: string; password: string }) => scope.guard(async () => {
-        await limitAttempts(input?.email);
+      signIn: (input: { email: string; password: string }) => scope.guard(() => limitAttempts(input?.email, async () => {
         const user = await accounts.verifyLogin(input?.email, input?.password);
         const current = scope.auth;
         if (current?.isAnonymous) accounts.merge(current, user);
         events.record('signed_in', user.id, user.collection);
-        scope.changeIdentity({ kind: 'signIn', record: user, resumeToken: null, activeAt: now() });
+        signInWithPassword(user);
         return user;
-      }),
+      })),
 
       /** Changes the signed-in account's password after checking the current one. */
-      changePassword: (current: unknown, next: unknown) => scope.guard(async () => {
-        const account = await registeredAttempt();
+      changePassword: (current: unknown, next: unknown) => scope.guard(() => registeredAttempt(async (account) => {
         await accounts.changePassword(account, current, next);
         // A new password should not leave other sessions signed in: this one moves to a new id.
         scope.changeIdentity({ kind: 'signIn', record: account, resumeToken: null, activeAt: now() });
-      }),
+      })),
 
       /** Deletes the signed-in registered account (password required) and every session it has. */
-      deleteAccount: (password: unknown) => scope.guard(async () => {
-        await accounts.deleteAccount(await registeredAttempt(), password);
+      deleteAccount: (password: unknown) => scope.guard(() => registeredAttempt(async (account) => {
+        await accounts.deleteAccount(account, password);
         scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
-      }),
+      })),
 
       /**
        * Ends the session. A guest's soft sign-out pauses their resume cookie: their next

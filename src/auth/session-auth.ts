@@ -53,8 +53,8 @@ export function createResumeCookie(config: Config): ResumeCookie {
   };
 }
 
-/** One cookie's raw value; we avoid cookie-parser for the one cookie we read ourselves. */
-function readCookie(header: string | undefined, name: string): string | undefined {
+/** One cookie's raw value; we avoid cookie-parser for the few cookies we read ourselves. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

@@ -43,6 +43,10 @@ export function openSessionDb(file: string): Db {
   return db;
 }
 
+export function isForeignKeyViolation(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Database.SqliteError
     && (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');

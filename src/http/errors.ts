@@ -6,6 +6,7 @@ const statusOf: Record<AuthErrorCode | ShopErrorCode, number> = {
   unknown_collection: 500,
   anonymous_disabled: 403,
   rate_limited: 429,
+  account_rate_limited: 429,
   already_signed_in: 409,
   not_signed_in: 401,
   not_anonymous: 400,

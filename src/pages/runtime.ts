@@ -3,12 +3,13 @@ import path from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import { Eta, EtaError } from 'eta';
 import { AuthError } from '../auth/errors.ts';
-import { AppError } from '../errors.ts';
-import { refererPath } from '../auth/helpers.ts';
+import { AccountGoneError, AppError } from '../errors.ts';
+import { refererPath, safeNextPath } from '../auth/helpers.ts';
 import type { ResumeCookie } from '../auth/session-auth.ts';
 import { errorPages, httpStatusOf } from '../http/errors.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { fillCsrfTokens, injectCsrfFields } from './csrf-fields.ts';
+import { createGuestScan } from './guest-scan.ts';
 import { requestHelpers, type ServiceFactory } from './helpers.ts';
 import { buildRoutes, type PageMatch, type RouteTable } from './routes.ts';
 import { PageScope } from './scope.ts';
@@ -51,6 +52,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   let routes: RouteTable = buildRoutes(options.pagesDir);
   const routeTable = () => (options.cache ? routes : (routes = buildRoutes(options.pagesDir)));
   const has404Page = fs.existsSync(path.join(options.pagesDir, '_404.eta'));
+  const guestScan = createGuestScan(options.pagesDir, { cache: options.cache });
 
   function templateData(scope: PageScope, params: Record<string, string>) {
     return {
@@ -70,22 +72,31 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     return html;
   }
 
-  async function reserveGuestBudget(scope: PageScope): Promise<void> {
+  /** One guest's worth of the limit, held through the render of a page that may create a guest. */
+  async function reserveGuestBudget(scope: PageScope, match: PageMatch): Promise<void> {
     if (scope.auth && !scope.auth.isAnonymous) return; // registered users cannot create guests
+    if (!guestScan.mayCreateGuest([match.file, ...match.layouts])) return;
     scope.guestBudget = await options.guestLimiter.reserve(`ip:${scope.req.ip}`);
   }
 
+  /**
+   * Refunds an unused reservation and counts the guests it did not pay for: a second guest in one
+   * render, or one made by a page the scan judged unable to (a call it could not see). Such a
+   * guest is still made, since refusing it would break a page that works, and counted now, so
+   * every page that reserves is limited from the next request on. The scan treats any computed
+   * include path as a possible call, which keeps that case to templates that hide the name.
+   */
   function settleGuestBudget(scope: PageScope): void {
-    if (!scope.guestBudget?.granted) return;
-    if (scope.guestsCreated === 0) scope.guestBudget.refund();
-    for (let extra = 1; extra < scope.guestsCreated; extra++) {
+    const prepaid = scope.guestBudget?.granted ? 1 : 0;
+    if (prepaid && scope.guestsCreated === 0) scope.guestBudget!.refund();
+    for (let unpaid = prepaid; unpaid < scope.guestsCreated; unpaid++) {
       options.guestLimiter.consume(`ip:${scope.req.ip}`).catch(() => {});
     }
   }
 
   function send(scope: PageScope, html: string, status: number): void {
     const { req, res } = scope;
-    const limited = scope.raised.find((error): error is AuthError => error instanceof AuthError && error.code === 'rate_limited');
+    const limited = scope.raised.find((error): error is AuthError => error instanceof AuthError && httpStatusOf(error.code) === 429);
     if (limited) res.set('Retry-After', String(limited.retryAfterSeconds ?? 60));
     if (scope.redirectTo) {
       res.redirect(scope.redirectTo.status ?? (req.method === 'POST' ? 303 : 302), scope.redirectTo.location);
@@ -106,7 +117,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
 
   async function renderPage(req: Request, res: Response, match: PageMatch): Promise<void> {
     const scope = new PageScope(req, res, options.resume);
-    await reserveGuestBudget(scope);
+    await reserveGuestBudget(scope, match);
     let html: string | undefined;
     let failure: unknown;
     try {
@@ -114,16 +125,22 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     } catch (error) {
       failure = error;
     }
+    // Cleanup deleted this guest after the request was authenticated: sign the visitor out
+    // (new session, resume cookie cleared) and load the page again, which then renders signed out.
+    const gone = findCause(failure, AccountGoneError);
+    const vanished = gone !== undefined && gone.accountId === scope.auth?.id;
+    if (vanished) scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
     // A sign-in made before a failure is already a fact in the database: commit it regardless.
     await scope.commit();
     settleGuestBudget(scope);
+    if (vanished) return res.redirect(303, safeNextPath(req.originalUrl));
     if (html === undefined) return failed(req, res, match.file, failure);
     if (scope.notFound) return renderError(req, res, 404);
     send(scope, html, scope.status ?? statusAfter(scope.raised));
   }
 
   function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {
-    const appError = findAppError(error);
+    const appError = findCause(error, AppError);
     if (appError) {
       const retryAfterSeconds = appError instanceof AuthError ? appError.retryAfterSeconds : undefined;
       return renderError(req, res, httpStatusOf(appError.code), { message: appError.message, retryAfterSeconds });
@@ -173,10 +190,10 @@ function statusAfter(raised: readonly AppError[]): number {
   return last ? httpStatusOf(last.code) : 200;
 }
 
-/** Eta wraps errors thrown in templates (with file and line); a helper's AppError is the cause. */
-function findAppError(error: unknown): AppError | undefined {
+/** Eta wraps errors thrown in templates (with file and line); a helper's or store's error is the cause. */
+function findCause<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
   for (let current = error; current; current = (current as { cause?: unknown }).cause) {
-    if (current instanceof AppError) return current;
+    if (current instanceof type) return current;
   }
   return undefined;
 }

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { createAccountWrite } from '../db/account-writes.ts';
 import type { Db } from '../db/open.ts';
 import { ShopError } from './errors.ts';
 import type { Product, ProductStore } from './products.ts';
@@ -24,13 +25,15 @@ export function createCartStore(db: Db) {
   const set = db.prepare('UPDATE cart_items SET quantity = ? WHERE account_id = ? AND product_id = ?');
   const remove = db.prepare('DELETE FROM cart_items WHERE account_id = ? AND product_id = ?');
   const clear = db.prepare('DELETE FROM cart_items WHERE account_id = ?');
+  const forAccount = createAccountWrite(db);
   const move = db.prepare(`INSERT INTO cart_items (account_id, product_id, quantity, added_at)
     SELECT ?, product_id, quantity, added_at FROM cart_items WHERE account_id = ?
     ON CONFLICT (account_id, product_id) DO UPDATE SET quantity = min(99, quantity + excluded.quantity)`);
 
   return {
     lines: (accountId: string) => lines.all(accountId) as CartLine[],
-    add: (accountId: string, productId: string, quantity: number, now: number) => void add.run(accountId, productId, quantity, now),
+    add: (accountId: string, productId: string, quantity: number, now: number) =>
+      forAccount(accountId, () => void add.run(accountId, productId, quantity, now)),
     set: (accountId: string, productId: string, quantity: number) => void set.run(quantity, accountId, productId),
     remove: (accountId: string, productId: string) => void remove.run(accountId, productId),
     clear: (accountId: string) => void clear.run(accountId),

@@ -1,3 +1,4 @@
+import { createAccountWrite } from '../db/account-writes.ts';
 import type { Db } from '../db/open.ts';
 import { ShopError } from './errors.ts';
 
@@ -11,13 +12,14 @@ export function createNoteStore(db: Db) {
   const add = db.prepare('INSERT INTO notes (account_id, body, created_at) VALUES (?, ?, ?)');
   const remove = db.prepare('DELETE FROM notes WHERE id = ? AND account_id = ?');
   const move = db.prepare('UPDATE notes SET account_id = ? WHERE account_id = ?');
+  const forAccount = createAccountWrite(db);
 
   return {
     list: (accountId: string) => list.all(accountId) as Note[],
     add(accountId: string, raw: unknown, now: number): void {
       const body = typeof raw === 'string' ? raw.trim() : '';
       if (!body || [...body].length > 2000) throw new ShopError('invalid_note', 'body');
-      add.run(accountId, body, now);
+      forAccount(accountId, () => add.run(accountId, body, now));
     },
     remove: (accountId: string, id: unknown) => void remove.run(Number(id), accountId),
     moveAll: (fromId: string, toId: string) => void move.run(toId, fromId),

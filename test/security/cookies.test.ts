@@ -1,6 +1,6 @@
 /**
  * Cookie flags in production, behind a TLS-terminating proxy on the same machine
- * (TRUST_PROXY=loopback, `X-Forwarded-Proto: https`): both cookies are `__Host-` cookies
+ * (TRUST_PROXY=loopback, `X-Forwarded-Proto: https`): every cookie is a `__Host-` cookie
  * (Secure, Path=/, no Domain: no sibling subdomain can set or read them), HttpOnly (no script
  * can read them) and SameSite=Lax (no cross-site POST carries them).
  */
@@ -95,6 +95,16 @@ describe('cookies in production', () => {
     // cookie's clearing header unless it carries Secure and Path=/ too, as checked above.
     const resume = browser.setCookies.filter((cookie) => cookie.name === '__Host-gk.resume');
     expect(resume.at(-1)!.value).toBe('');
+  });
+
+  it('sets __Host-gk.device for a year, with the same flags, when a member signs in with their password', async () => {
+    const email = uniqueEmail('device');
+    await app.ctx.accounts.register(null, { email, password: PASSWORD });
+    const browser = new SecureBrowser();
+    expect((await browser.submit('/login', { email, password: PASSWORD })).status).toBe(303);
+    const device = browser.setCookies.find((cookie) => cookie.name === '__Host-gk.device');
+    expectHostCookie(device, '__Host-gk.device');
+    expect(Number(device!.attributes.get('max-age'))).toBe(365 * 86_400);
   });
 
   it('never sends a session cookie over plain HTTP', async () => {
