@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import type { RateLimiter } from '../http/rate-limit.ts';
+import { storedForms } from './email-address.ts';
 import { AuthError, type AuthErrorCode } from './errors.ts';
 import type { KnownDevices } from './known-devices.ts';
 import type { UserStore } from './user-store.ts';
@@ -57,7 +58,9 @@ export function createLoginLimits(deps: { limiter: RateLimiter; users: UserStore
   return {
     async admit(req, rawEmail) {
       await take(`ip:${req.ip}`, 'rate_limited');
-      const email = typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : '';
+      // Keyed on the canonical address: every look-alike spelling of it is the same account, and
+      // must not open a fresh budget of guesses.
+      const email = storedForms(rawEmail)[0] ?? (typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : '');
       if (!email) return SETTLED;
       const device = knownDevice(req, email);
       if (device) {

@@ -207,6 +207,14 @@ describe('a member whose account is flooded with wrong passwords from rotating a
     expect((await owner.get('/account')).status).toBe(200);
   });
 
+  it('counts every look-alike spelling of the address against the same account (fullwidth, capitals, trailing dot)', async () => {
+    await startWithOwner();
+    const spellings = ['ＯＷＮＥＲ@example.com', 'Owner@Example.com.', 'owner@EXAMPLE.com', 'ｏwner@example.com'];
+    const statuses: number[] = [];
+    for (const [i, spelling] of spellings.entries()) statuses.push((await logIn(app.browser(), spelling, `wrong guess ${i}`)).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
   it('refuses the attacker after 3 wrong passwords with 429, Retry-After and the account message, whatever the address', async () => {
     await startWithOwner();
     const { statuses, last } = await guessFromRotatingAddresses(5);
