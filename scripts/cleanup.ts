@@ -3,10 +3,13 @@
  * text and the README's "Cleaning up stale guests"). Exit 0 done, 1 failed, 2 bad arguments.
  */
 import { ConfigError, loadConfig } from '../src/config.ts';
-import {
-  createProgressReporter, deleteStaleGuests, exitStatus, formatSummary, openCleanupTarget, parseCleanupArgs, USAGE,
-  withCleanupLock, type CleanupOptions,
-} from '../src/cleanup/index.ts';
+import { parseCleanupArgs, USAGE } from '../src/cleanup/args.ts';
+import { exitStatus } from '../src/cleanup/errors.ts';
+import { withCleanupLock } from '../src/cleanup/lock.ts';
+import { createProgressReporter } from '../src/cleanup/progress.ts';
+import { deleteStaleGuests, type CleanupOptions } from '../src/cleanup/stale-guests.ts';
+import { formatSummary } from '../src/cleanup/summary.ts';
+import { openSqliteStaleGuestStore } from '../src/db/sqlite/cleanup/stale-guest-store.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
   const config = loadConfig(process.env);
@@ -19,14 +22,14 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function run(config: { dataDir: string; collections: readonly string[] }, options: CleanupOptions, json: boolean): Promise<number> {
-  const target = openCleanupTarget(config);
+  const store = openSqliteStaleGuestStore(config);
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
   try {
     // With --json and no terminal (cron), stderr stays quiet unless something goes wrong.
     const progress = json && !process.stderr.isTTY ? undefined : createProgressReporter(process.stderr, options);
-    const summary = await deleteStaleGuests(target, options, { onProgress: progress?.update, signal: stop.signal });
+    const summary = await deleteStaleGuests(store, options, { onProgress: progress?.update, signal: stop.signal });
     progress?.finish();
     process.stdout.write(json ? `${JSON.stringify(summary)}\n` : formatSummary(summary));
     if (stop.signal.aborted) {
@@ -36,7 +39,7 @@ async function run(config: { dataDir: string; collections: readonly string[] }, 
     return 0;
   } finally {
     process.off('SIGINT', interrupt).off('SIGTERM', interrupt);
-    await target.close();
+    await store.close();
   }
 }
 

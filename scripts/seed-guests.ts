@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { collectionsArg, durationArg, integerArg, parseFlags } from '../src/cleanup/args.ts';
-import { CleanupError, exitStatus, seedGuests } from '../src/cleanup/index.ts';
+import { CleanupError, exitStatus } from '../src/cleanup/errors.ts';
+import { seedGuests } from '../src/cleanup/seed-guests.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openDb, openSessionDb } from '../src/db/open.ts';
 import { createProductStore } from '../src/shop/products.ts';

@@ -7,9 +7,9 @@ const CLI = fileURLToPath(new URL('../../scripts/cleanup.ts', import.meta.url));
 
 /**
  * `CLEANUP_INTERVAL`: runs `scripts/cleanup.ts --json` that often, as a child process.
- * In the server's own process the work would share its event loop, and cleanup opens
- * sessions.db with better-sqlite3, which must not share a process with the store's node-sqlite3
- * connection (their POSIX locks do not see each other). The child takes the same lock as
+ * In the server's own process the work would share its event loop, and cleanup's SQLite store
+ * opens sessions.db with a second SQLite library, which must not share a process with the
+ * session store's node-sqlite3 connection (their POSIX locks do not see each other). The child takes the same lock as
  * `npm run cleanup`, so a cron run and an interval run never overlap. Returns a stop function
  * that also interrupts a run in progress (it stops between batches).
  */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { guestEmail } from '../auth/credentials.ts';
 import type { Db } from '../db/open.ts';
 import { catalogue } from '../shop/products.ts';
-import { quoted } from './account-tables.ts';
+import { quoted } from '../db/sqlite/cleanup/account-tables.ts';
 
 export interface SeedOptions {
   count: number;

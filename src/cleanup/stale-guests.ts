@@ -1,20 +1,13 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { findAccountReferences, type AccountReference } from './account-tables.ts';
 import { CleanupError } from './errors.ts';
-import { createCandidateSet, type CandidateSet } from './candidates.ts';
-import { prepareSessionSweep, type SessionSweep } from './session-sweep.ts';
-import type { CleanupTarget } from './target.ts';
-import { prepareSweep, type Cursor, type Sweep, type SweepKind, type Window } from './sweep.ts';
-
-// Ids copied per step of the snapshot, in batches: a read about as long as a batch's write.
-const SNAPSHOT_BATCHES = 20;
+import type { StaleGuestStore, SweepKind, Window } from './stale-guest-store.ts';
 
 export interface CleanupOptions {
   /** Guests whose `last_active_at` is before this (Unix ms) are removed. */
   cutoff: number;
   /** Bounced guests created before this (Unix ms, later than `cutoff`) go too; null: off. */
   bouncedCutoff: number | null;
-  /** The collections to clean: a subset of the target's. */
+  /** The collections to clean: a subset of the store's. */
   collections: readonly string[];
   /** Count what would go and change nothing. */
   dryRun: boolean;
@@ -44,13 +37,10 @@ export interface CleanupSummary {
 }
 
 interface Run {
-  target: CleanupTarget;
+  store: StaleGuestStore;
   options: CleanupOptions;
   watch: CleanupWatch;
   summary: CleanupSummary;
-  candidates: CandidateSet;
-  sessions: SessionSweep;
-  references: AccountReference[];
 }
 
 /**
@@ -60,21 +50,18 @@ interface Run {
  * batches it yields to the event loop, so the server can run this too.
  */
 export async function deleteStaleGuests(
-  target: CleanupTarget, options: CleanupOptions, watch: CleanupWatch = {},
+  store: StaleGuestStore, options: CleanupOptions, watch: CleanupWatch = {},
 ): Promise<CleanupSummary> {
   const started = performance.now();
-  const unknown = options.collections.filter((name) => !target.collections.includes(name));
+  const unknown = options.collections.filter((name) => !store.collections.includes(name));
   if (unknown.length > 0) throw new CleanupError('invalid_argument', `unknown collection: ${unknown.join(', ')}`);
   const run: Run = {
-    target, options, watch,
+    store, options, watch,
     summary: {
       dryRun: options.dryRun, cutoff: new Date(options.cutoff).toISOString(),
       collections: Object.fromEntries(options.collections.map((name) => [name, { deleted: 0 }])),
       deleted: 0, sessionsRemoved: 0, ordersDetached: 0, seconds: 0,
     },
-    candidates: createCandidateSet(target.db),
-    sessions: prepareSessionSweep(target.sessionDb),
-    references: findAccountReferences(target.db, target.collections),
   };
   try {
     for (const collection of options.collections) {
@@ -86,67 +73,56 @@ export async function deleteStaleGuests(
     // (their account is gone, so they sign no one in) and expire with SESSION_TTL_HOURS.
     if (!watch.signal?.aborted) run.summary.sessionsRemoved += await removeNotedSessions(run);
   } finally {
-    run.candidates.clear();
-    run.sessions.forget();
+    await store.forget();
   }
-  await target.checkpointer?.drain();
+  await store.drain();
   run.summary.seconds = Math.round(performance.now() - started) / 1000;
   return run.summary;
 }
 
 /** One collection, one kind: snapshot the matching ids, then remove (or count) them in id order. */
 async function sweepCollection(run: Run, collection: string, kind: SweepKind, window: Window): Promise<void> {
-  const { options, summary, candidates } = run;
-  const sweep = prepareSweep(run.target.db, collection, kind, run.references);
-  candidates.clear();
-  await snapshot(sweep, window, options.batchSize * SNAPSHOT_BATCHES);
-  const progress: CleanupProgress = { collection, kind, done: 0, total: candidates.size() };
+  const { store, options, summary } = run;
+  const sweep = { collection, kind, window };
+  const progress: CleanupProgress = { collection, kind, done: 0, total: await store.snapshot(sweep, options.batchSize) };
   await run.watch.onProgress?.({ ...progress });
   for (let after = ''; !run.watch.signal?.aborted;) {
-    const ids = candidates.next(after, options.batchSize);
+    const ids = await store.nextCandidates(after, options.batchSize);
     if (ids.length === 0) return;
     after = ids[ids.length - 1]!;
-    const { removed, ordersDetached } = options.dryRun ? sweep.measure(ids, window) : sweep.remove(ids, window, Date.now());
+    const { removed, ordersDetached } = options.dryRun ? await store.measure(sweep, ids) : await store.remove(sweep, ids, Date.now());
     // Only the sessions of guests actually removed: one that survived the re-check keeps its own.
-    if (options.dryRun) summary.sessionsRemoved += run.sessions.count(removed);
-    else run.sessions.note(removed);
+    if (options.dryRun) summary.sessionsRemoved += await store.countSessions(removed);
+    else await store.noteSessions(removed);
     summary.collections[collection]!.deleted += removed.length;
     summary.deleted += removed.length;
     summary.ordersDetached += ordersDetached;
     progress.done += ids.length;
     await run.watch.onProgress?.({ ...progress });
-    await (options.dryRun ? nextTurn() : committed(run.target));
+    await (options.dryRun ? nextTurn() : committed(store));
   }
 }
 
-/** Deletes the sessions noted while removing guests, batch by batch in rowid order. */
+/** Deletes the sessions noted while removing guests, batch by batch. */
 async function removeNotedSessions(run: Run): Promise<number> {
-  const { sessions, options: { batchSize } } = run;
-  const progress: CleanupProgress = { collection: 'sessions', kind: 'sessions', done: 0, total: sessions.noted() };
+  const { store, options: { batchSize } } = run;
+  const progress: CleanupProgress = { collection: 'sessions', kind: 'sessions', done: 0, total: await store.notedSessions() };
   if (progress.total === 0) return 0;
   await run.watch.onProgress?.({ ...progress });
   let removed = 0;
-  for (let step = sessions.removeNext(0, batchSize); step; step = sessions.removeNext(step.next, batchSize)) {
-    removed += step.removed;
+  for (let went = await store.removeNotedSessions(batchSize); went !== null; went = await store.removeNotedSessions(batchSize)) {
+    removed += went;
     progress.done = Math.min(progress.total, progress.done + batchSize);
     await run.watch.onProgress?.({ ...progress });
-    await committed(run.target);
+    await committed(store);
   }
   return removed;
 }
 
-/** After each write: hand the checkpoint to the worker, and let the event loop run. */
-async function committed(target: CleanupTarget): Promise<void> {
-  target.checkpointer?.nudge();
-  await target.checkpointer?.keepUp();
+/** After each write: the store's upkeep (the checkpoint handed to a worker), and let the event loop run. */
+async function committed(store: StaleGuestStore): Promise<void> {
+  await store.committed();
   await nextTurn();
-}
-
-/** Copies the ids the sweep matches now into `candidates`, walking the partial index in steps. */
-async function snapshot(sweep: Sweep, window: Window, step: number): Promise<void> {
-  for (let cursor: Cursor | null = { at: window.from, id: '' }; cursor; await nextTurn()) {
-    cursor = sweep.copyNext(window, cursor, step);
-  }
 }
 
 /** Stale guests first; then, with `--bounced-after`, bounced ones idle since between the two cutoffs. */

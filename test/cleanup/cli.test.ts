@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireCleanupLock } from '../../src/cleanup/index.ts';
+import { acquireCleanupLock } from '../../src/cleanup/lock.ts';
 import { count, isGuest, sessionsOf, staleMix, tempDataDir, useShop } from './harness.ts';
 
 interface Result { status: number; stdout: string; stderr: string }

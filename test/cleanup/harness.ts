@@ -12,9 +12,10 @@ import { newRecordId } from '../../src/auth/credentials.ts';
 import { createEventLog } from '../../src/auth/events.ts';
 import { createGuests } from '../../src/auth/guests.ts';
 import { createUserStore } from '../../src/auth/user-store.ts';
-import { deleteStaleGuests, openCleanupTarget, type CleanupOptions, type CleanupWatch } from '../../src/cleanup/index.ts';
+import { deleteStaleGuests, type CleanupOptions, type CleanupWatch } from '../../src/cleanup/stale-guests.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openDb, openSessionDb, type Db } from '../../src/db/open.ts';
+import { openSqliteStaleGuestStore } from '../../src/db/sqlite/cleanup/stale-guest-store.ts';
 import { createCartStore } from '../../src/shop/cart.ts';
 import { createNoteStore } from '../../src/shop/notes.ts';
 import { createOrderStore } from '../../src/shop/orders.ts';
@@ -129,9 +130,9 @@ export function isGuest(shop: Shop, id: string, collection: Collection = 'users'
 
 /** Runs cleanup the way the CLI does (its own connections and checkpointer) with these options. */
 export async function runCleanup(dataDir: string, options: Partial<CleanupOptions> & { olderThanDays?: number }, watch?: CleanupWatch) {
-  const target = openCleanupTarget({ dataDir, collections: COLLECTIONS });
+  const store = openSqliteStaleGuestStore({ dataDir, collections: COLLECTIONS });
   try {
-    return await deleteStaleGuests(target, {
+    return await deleteStaleGuests(store, {
       cutoff: Date.now() - (options.olderThanDays ?? 30) * DAY,
       bouncedCutoff: null,
       collections: COLLECTIONS,
@@ -140,6 +141,6 @@ export async function runCleanup(dataDir: string, options: Partial<CleanupOption
       ...options,
     }, watch);
   } finally {
-    await target.close();
+    await store.close();
   }
 }

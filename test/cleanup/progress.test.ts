@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createProgressReporter, type CleanupProgress } from '../../src/cleanup/index.ts';
+import { createProgressReporter } from '../../src/cleanup/progress.ts';
+import type { CleanupProgress } from '../../src/cleanup/stale-guests.ts';
 
 function output(isTTY: boolean) {
   const writes: string[] = [];

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { acquireCleanupLock, withCleanupLock } from '../../src/cleanup/index.ts';
+import { acquireCleanupLock, withCleanupLock } from '../../src/cleanup/lock.ts';
 import { count, exists, isGuest, runCleanup, sessionsOf, staleMix, useShop } from './harness.ts';
 
 const t = useShop();

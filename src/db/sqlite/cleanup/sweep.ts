@@ -1,27 +1,12 @@
-import type { Db } from '../db/open.ts';
+import type { Removal, SweepKind, Window } from '../../../cleanup/stale-guest-store.ts';
+import type { Db } from '../../open.ts';
 import { quoted, type AccountReference } from './account-tables.ts';
 import { CANDIDATES } from './candidates.ts';
-
-/**
- * `stale`: guests idle since before the cutoff. `bounced`: guests created before the (sooner)
- * bounced cutoff that never came back after the request that created them and own no rows in
- * the app's tables: nothing of theirs would be lost.
- */
-export type SweepKind = 'stale' | 'bounced';
 
 /** A position in the walk over a collection's `<table>_stale_guests` index. */
 export interface Cursor { at: number; id: string }
 
-/**
- * The `last_active_at` window a sweep covers: `from <= last_active_at < before`. Only `before`
- * is part of the rule the delete re-checks; `from` is where the walk starts, so the bounced
- * sweep does not visit again what the stale sweep already covered.
- */
-export interface Window { from: number; before: number }
-
-export interface Removal { removed: string[]; ordersDetached: number }
-
-export interface Sweep {
+export interface PreparedSweep {
   /**
    * Copies the next `limit` guests that match after `after` (oldest first) into the candidate
    * table; returns the last one copied, or null once the window is exhausted.
@@ -38,7 +23,7 @@ export interface Sweep {
  * every statement, the DELETE included, so the delete itself re-checks it: a guest that
  * converts or comes back between the walk and the delete no longer matches and stays.
  */
-export function prepareSweep(db: Db, collection: string, kind: SweepKind, references: readonly AccountReference[]): Sweep {
+export function prepareSweep(db: Db, collection: string, kind: SweepKind, references: readonly AccountReference[]): PreparedSweep {
   const table = quoted(collection);
   const rule = ruleFor(kind, references);
   const matching = `SELECT g.id FROM ${table} AS g WHERE g.id IN (SELECT value FROM json_each(:ids)) AND ${rule}`;
