@@ -30,11 +30,10 @@ declare module 'express-serve-static-core' {
  */
 export function createCsrf(config: Config) {
   const secretCookie = createSecretCookie(config);
-  const value = (req: Request) => (req.body as Record<string, string> | undefined)?._csrf ?? String(req.headers['x-csrf-token'] ?? '');
   // csurf keeps its secret in `req[sessionKey].csrfSecret`: with a key of our own, one instance
   // checks a token against either secret, and one (that never checks) mints from either store.
-  const check = csurf({ sessionKey: 'csrfSecretBag', value });
-  const mint = csurf({ sessionKey: 'csrfSecretBag', value, ignoreMethods: METHODS });
+  const check = csurf({ sessionKey: 'csrfSecretBag', value: submittedToken });
+  const mint = csurf({ sessionKey: 'csrfSecretBag', ignoreMethods: METHODS });
 
   function isValidFor(req: Request, res: Response, secret: string): boolean {
     let valid = false;
@@ -100,6 +99,11 @@ function createSecretCookie(config: Config) {
       res.cookie(name, secret, options);
     },
   };
+}
+
+/** The token a request carries: the `_csrf` form field or the `X-CSRF-Token` header, never the query string. */
+export function submittedToken(req: Request): string {
+  return (req.body as Record<string, string> | undefined)?._csrf ?? String(req.headers['x-csrf-token'] ?? '');
 }
 
 /** A browser's own Origin (or Sec-Fetch-Site) header says the form came from another site. */
