@@ -21,12 +21,12 @@ declare module 'express-serve-static-core' {
 /**
  * CSRF protection: csurf, plus an Origin check. The secret lives in the server-side session when
  * the visitor has one with something in it (signed in, a cart, a flash message); a visitor with
- * nothing stored gets it in a cookie of its own instead (signed double-submit), so the forms on a
- * page view store nothing (a session row per view was 8,178 rows for 10 s of cookie-less
- * `GET /login`, each kept 168 h). A POST passes with a token valid for either secret, so a form rendered
- * before signing in still submits after. csurf's default reader also takes `?_csrf=` from the
- * query string, where tokens leak into logs and Referer headers, so we read only the form field
- * and the header.
+ * nothing stored gets it in a cookie of its own instead (signed double-submit), so the forms on
+ * a page view store nothing (a session row per view was 8,178 rows for 10 s of cookie-less
+ * `GET /login`, each kept 168 h). A POST passes with a token valid for either secret, so a form
+ * rendered before signing in still submits after. csurf's default reader also takes `?_csrf=`
+ * from the query string, where tokens leak into logs and Referer headers, so we read only the
+ * form field and the header.
  */
 export function createCsrf(config: Config) {
   const secretCookie = createSecretCookie(config);
@@ -49,8 +49,7 @@ export function createCsrf(config: Config) {
     if (SAFE_METHODS.has(req.method)) return next();
     if (isCrossSite(req)) return next(new HttpError(403, 'cross-site request'));
     const secrets = [req.session?.csrfSecret, secretCookie.read(req)].filter((secret): secret is string => !!secret);
-    // No secret means no token can be valid; refusing here also keeps a forged request from
-    // leaving a secret behind (a session row or a cookie).
+    // No secret, no valid token: a forged first request is refused, and nothing is minted for it.
     if (secrets.length === 0) return next(new HttpError(403, 'missing CSRF secret'));
     if (!secrets.some((secret) => isValidFor(req, res, secret))) return next(new HttpError(403, 'bad CSRF token'));
     next();
