@@ -18,6 +18,7 @@ import { cleanup } from './bench/scenarios/cleanup.ts';
 import { guestCreation } from './bench/scenarios/guest-creation.ts';
 import { loginBurst } from './bench/scenarios/login-burst.ts';
 import { memory } from './bench/scenarios/memory.ts';
+import { GUEST_RATE_LIMIT, pageViews } from './bench/scenarios/page-views.ts';
 import { signedInRender } from './bench/scenarios/signed-in-render.ts';
 import { newSecret, ROOT, startFloor, startGuestkit, type GuestkitOptions } from './bench/servers.ts';
 import { closeVisitors } from './bench/visitor.ts';
@@ -30,6 +31,9 @@ const SCENARIOS: Record<string, (run: BenchRun, options: GuestkitOptions) => Pro
     app: () => startGuestkit({ ...options, dataDir: makeTempDir('memory'), profileDir: undefined }),
     floor: startFloor,
   }),
+  'page-views': (run, options) => pageViews(run, () => startGuestkit({
+    ...options, dataDir: makeTempDir('page-views'), profileDir: undefined, env: { GUEST_RATE_LIMIT: String(GUEST_RATE_LIMIT) },
+  })),
   cleanup,
 };
 const PROFILED = ['guest-creation', 'signed-in-render'];

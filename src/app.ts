@@ -26,7 +26,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   const production = config.env === 'production';
   const log = options.log ?? ((message: string) => console.error(message));
   const resume = createResumeCookie(config);
-  const csrf = createCsrf();
+  const csrf = createCsrf(config);
   const runtime = createPageRuntime({
     pagesDir: options.pagesDir ?? path.join(root, 'views', 'pages'),
     cache: production,

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { createContext } from './context.ts';
+import { createHttpServer } from './http/http-server.ts';
 import { startMaintenance } from './maintenance.ts';
 
 function main(): void {
@@ -17,7 +18,7 @@ function main(): void {
   }
   const ctx = createContext(config, { log: (message) => console.log(message) });
   const stopMaintenance = startMaintenance(ctx, (message) => console.log(message));
-  const server = createApp(ctx).listen(config.port, config.host, () => {
+  const server = createHttpServer(createApp(ctx)).listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     console.log(`guestkit listening on http://${config.host}:${port} (${config.env}, data in ${config.dataDir})`);

@@ -13,6 +13,7 @@ import request from 'supertest';
 import { createApp, type AppOptions } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContext, type AppContext } from '../src/context.ts';
+import { createHttpServer } from '../src/http/http-server.ts';
 import { openSessionDb, type Db } from '../src/db/open.ts';
 
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
@@ -44,7 +45,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
   });
   const ctx = createContext(config);
   await ctx.sessions.ready;
-  const server = createApp(ctx, { log: () => {}, ...options }).listen(0, '127.0.0.1');
+  const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const sessionDb = openSessionDb(path.join(dataDir, 'sessions.db'));

@@ -25,6 +25,8 @@ export interface GuestkitOptions {
   bcryptCost: number;
   /** Write a V8 CPU profile here when the server exits. */
   profileDir?: string;
+  /** Variables on top of the bench's environment (a scenario that needs a limit on). */
+  env?: Record<string, string>;
 }
 
 /** A 64-character random secret, as `openssl rand -hex 32` gives. */
@@ -51,6 +53,7 @@ export function guestkitEnv(options: Omit<GuestkitOptions, 'profileDir'>): Recor
     GUEST_RATE_LIMIT: '0',
     LOGIN_RATE_LIMIT: '0',
     BCRYPT_COST: String(options.bcryptCost),
+    ...options.env,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { isbot } from 'isbot';
 import type { Config } from '../config.ts';
+import { submittedToken } from '../http/csrf.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import type { PageScope } from '../pages/scope.ts';
 import type { Accounts, Credentials } from './accounts.ts';
@@ -24,8 +25,8 @@ export interface SignInAnonymouslyOptions {
 /** What `signInAnonymously` returns, as in the helper's documentation: `{ token, record }`. */
 export interface AuthData { token: string; record: AuthRecord }
 
-// Two requests from one browser session racing to create a guest (a double click on
-// "Continue as Guest") get the same guest; entries live a few seconds.
+// Two requests from one browser racing to create a guest (a double click on "Continue as
+// Guest") get the same guest; entries live a few seconds.
 const RECENT_GUEST_MS = 10_000;
 
 export interface AuthHelperDeps {
@@ -46,6 +47,17 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
       recentGuests.delete(entryKey);
     }
     recentGuests.set(key, { guest, expires: time + RECENT_GUEST_MS });
+  }
+
+  /**
+   * What one browser's racing requests share: the session id it sent or, before it has a
+   * session, the CSRF token of the form it submitted (a double click sends the same one twice).
+   * Not the CSRF cookie's secret: whoever planted that cookie would get the browser's new guest.
+   */
+  function browserOf(req: Request): string | undefined {
+    if (!req.sessionFresh) return `session:${req.sessionID}`;
+    const token = submittedToken(req);
+    return token ? `form:${token}` : undefined;
   }
 
   return function authHelpers(scope: PageScope) {
@@ -113,16 +125,16 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
         if (!config.anonymousEnabled || isbot(req.headers['user-agent'] ?? '')) {
           scope.raise(new AuthError('anonymous_disabled'));
         }
-        const key = `${req.sessionID}:${collection}`;
-        const entry = options.forceNew ? undefined : recentGuests.get(key);
+        const browser = browserOf(req);
+        const key = `${browser}:${collection}`;
+        const entry = options.forceNew || !browser ? undefined : recentGuests.get(key);
         const recent = entry && entry.expires > now() ? entry.guest : undefined;
         const budget = scope.guestBudget;
         if (!recent && budget && !budget.granted) {
           scope.raise(new AuthError('rate_limited', budget.retryAfterSeconds));
         }
         const guest = recent ?? createGuest(collection, options.metadata);
-        // Only a browser that sent its session cookie can race itself.
-        if (!recent && !req.sessionFresh) rememberGuest(key, guest);
+        if (!recent && browser) rememberGuest(key, guest);
         scope.changeIdentity({ kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 });
         return { token: guest.token, record: guest.record };
       },

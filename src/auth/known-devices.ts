@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { CookieOptions, Request, Response } from 'express';
 import type { Config } from '../config.ts';
-import { readCookie } from './session-auth.ts';
+import { readCookie } from '../http/cookies.ts';
 
 /**
  * The "known device" cookie: proof that this browser signed in to an account with its password

@@ -1,5 +1,6 @@
 import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config.ts';
+import { readCookie } from '../http/cookies.ts';
 import type { Guests } from './guests.ts';
 import { publicRecord, type AuthRecord, type UserStore } from './user-store.ts';
 
@@ -51,22 +52,6 @@ export function createResumeCookie(config: Config): ResumeCookie {
     pause: (res, token) => void res.cookie(name, PAUSED + token, { ...options, maxAge }),
     clear: (res) => void res.clearCookie(name, options),
   };
-}
-
-/** One cookie's raw value; we avoid cookie-parser for the few cookies we read ourselves. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
 }
 
 /** Session keys that belong to the browser, not the identity: kept when the session id changes. */

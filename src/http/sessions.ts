@@ -41,10 +41,17 @@ export interface Sessions {
 const SQLiteStore = connectSqlite3(session);
 const SLIDE_EVERY_MS = 3_600_000;
 
+/**
+ * Whether the session holds anything beyond express-session's own `cookie`. A new session is
+ * stored only then (`saveUninitialized: false`), so one that holds nothing costs no row.
+ */
+export function holdsData(current: Partial<session.SessionData> | undefined): boolean {
+  return current !== undefined && Object.keys(current).some((key) => key !== 'cookie');
+}
+
 /** A stored session in use is saved at least hourly, which moves its expiry (see touch, above). */
 function slideExpiry(current: session.Session & Partial<session.SessionData>): void {
-  const stored = Object.keys(current).some((key) => key !== 'cookie'); // new sessions hold only `cookie`
-  if (stored && Date.now() - (current.savedAt ?? 0) >= SLIDE_EVERY_MS) current.savedAt = Date.now();
+  if (holdsData(current) && Date.now() - (current.savedAt ?? 0) >= SLIDE_EVERY_MS) current.savedAt = Date.now();
 }
 
 /**

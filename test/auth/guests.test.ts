@@ -46,6 +46,20 @@ describe('guest checkout (seed 003)', () => {
     expect(firstToken).toMatch(/^gk\.resume=customers\./);
     expect(setCookieLine(second, RESUME_COOKIE)?.split(';')[0]).toBe(firstToken);
   });
+
+  it('makes one guest, with the cart on it, when a browser with a cart in its session clicks twice at once', async () => {
+    const browser = app.browser();
+    await browser.submit('/products/candle', { productId: 'candle', quantity: '1' });
+    const token = csrfTokenIn((await browser.get('/checkout')).text)!;
+    const [first, second] = await Promise.all([
+      browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }),
+      browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }),
+    ]);
+    expect([first.status, second.status]).toEqual([303, 303]);
+    expect(countRows(app, 'customers')).toBe(1);
+    expect(setCookieLine(second, RESUME_COOKIE)?.split(';')[0]).toBe(setCookieLine(first, RESUME_COOKIE)?.split(';')[0]);
+    expect(countRows(app, 'cart_items')).toBe(1);
+  });
 });
 
 describe('signInAnonymously(options)', () => {

@@ -15,6 +15,11 @@ function sessionRowExists(cookie: string): boolean {
   return app.sessionDb.prepare('SELECT 1 FROM sessions WHERE sid = ?').get(sessionId(cookie)) !== undefined;
 }
 
+/** A signed-out visitor with a session: a product in their session cart (a form alone stores nothing). */
+async function withSessionCart(browser: Browser): Promise<void> {
+  expect((await browser.submit('/products/ember-mug', { productId: 'ember-mug', quantity: '1' })).status).toBe(303);
+}
+
 /** The browser's session cookie before and after `change`, which must have answered 303 with a new session id. */
 async function aroundChange(browser: Browser, change: () => Promise<{ status: number }>): Promise<{ before: string; after: string }> {
   const before = sessionCookieOf(browser);
@@ -27,6 +32,7 @@ async function aroundChange(browser: Browser, change: () => Promise<{ status: nu
 describe('the session id changes on every change of identity', () => {
   it('when a visitor becomes a guest (seed guest checkout): the old session is gone', async () => {
     const browser = app.browser();
+    await withSessionCart(browser);
     const token = csrfTokenIn((await browser.get('/checkout')).text)!;
     expect(sessionRowExists(sessionCookieOf(browser))).toBe(true);
     const { before, after } = await aroundChange(browser, () => browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }));
@@ -56,6 +62,7 @@ describe('the session id changes on every change of identity', () => {
   it('when a signed-out visitor signs in: the session that showed the login form is replaced', async () => {
     await register(app.browser(), 'owner@example.com');
     const browser = app.browser();
+    await withSessionCart(browser);
     const token = csrfTokenIn((await browser.get('/login')).text)!;
     const { before } = await aroundChange(browser, () => browser.post('/login', { _csrf: token, email: 'owner@example.com', password: PASSWORD }));
     expect(sessionRowExists(before)).toBe(false);

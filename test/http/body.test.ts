@@ -22,7 +22,7 @@ async function postRaw(body: string | Buffer) {
   const prefix = Buffer.from(`_csrf=${encodeURIComponent(token)}&`);
   const response = await raw(app, {
     method: 'POST', path: '/form', body: Buffer.concat([prefix, Buffer.from(body)]),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gk.sid=${browser.cookie('gk.sid')}` },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `gk.csrf=${browser.cookie('gk.csrf')}` },
   });
   return { status: response.status, text: response.body };
 }

@@ -1,16 +1,24 @@
 /**
- * Sessions: none for a visitor who only reads; in production a `__Host-` cookie that only travels
- * over HTTPS; expired sessions purged by the server's hourly upkeep (src/maintenance.ts).
+ * Sessions: none for a visitor who only reads, nor for one who is only shown a form; in production
+ * a `__Host-` cookie that only travels over HTTPS; expired sessions purged by the server's hourly
+ * upkeep (src/maintenance.ts).
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Response } from 'supertest';
 import { startMaintenance } from '../../src/maintenance.ts';
-import { csrfTokenIn, startApp, type TestApp } from '../support.ts';
+import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import { HTTPS, PRODUCTION_ENV, startFixtureSite, textOf } from '../pages/fixture-site.ts';
 
 
 function sessionRows(app: TestApp): number {
   return app.sessionDb.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
+}
+
+/** Stores something in this browser's session (a flash message, from the fixture's /flash form). */
+async function withStoredSession(browser: Browser): Promise<Response> {
+  const response = await browser.submit('/flash', { message: 'stored' });
+  if (response.status !== 303) throw new Error(`POST /flash answered ${response.status}`);
+  return response;
 }
 
 function setCookies(response: Response): string[] {
@@ -43,8 +51,14 @@ describe('a visitor who only reads pages', () => {
     expect(sessionRows(app)).toBe(0);
   });
 
-  it('gets a session once a page renders a POST form (its token needs one)', async () => {
+  it('gets no session row when a page renders a POST form: its token\'s secret is in a gk.csrf cookie', async () => {
     const response = await app.browser().get('/form');
+    expect(setCookies(response).map((line) => line.split('=')[0])).toEqual(['gk.csrf']);
+    expect(sessionRows(app)).toBe(0);
+  });
+
+  it('gets a session once something is stored in it (a flash message)', async () => {
+    const response = await withStoredSession(app.browser());
     expect(setCookies(response).some((line) => line.startsWith('gk.sid='))).toBe(true);
     expect(sessionRows(app)).toBe(1);
   });
@@ -70,7 +84,13 @@ describe('the session cookie in production (behind an HTTPS proxy)', () => {
   afterAll(async () => { await app.close(); });
 
   it('is __Host-gk.sid: Secure, HttpOnly, SameSite=Lax, Path=/ and no Domain', async () => {
-    const response = await app.browser().get('/form').set(HTTPS);
+    const browser = app.browser();
+    const page = await browser.get('/flash').set(HTTPS);
+    // The test client talks plain HTTP to the proxy's side, so its jar withholds a Secure
+    // cookie: send it by hand, as the browser would over HTTPS.
+    const response = await browser.agent.post('/flash').set(HTTPS).set('Cookie', setCookies(page)[0]!.split(';')[0]!)
+      .set('User-Agent', browser.userAgent).type('form').send({ _csrf: csrfTokenIn(page.text)!, message: 'stored' });
+    expect(response.status).toBe(303);
     const lines = setCookies(response);
     expect(lines).toHaveLength(1);
     const cookie = cookieAttributes(lines[0]!);
@@ -106,7 +126,7 @@ describe('in development and test', () => {
   afterAll(async () => { await app.close(); });
 
   it('the cookie is gk.sid, HttpOnly and SameSite=Lax, without Secure, so it works on http://localhost', async () => {
-    const cookie = cookieAttributes(setCookies(await app.browser().get('/form'))[0]!);
+    const cookie = cookieAttributes(setCookies(await withStoredSession(app.browser()))[0]!);
     expect(cookie.name).toBe('gk.sid');
     expect(cookie.httponly).toBe(true);
     expect(cookie.samesite).toBe('Lax');
@@ -122,8 +142,8 @@ describe('expired sessions', () => {
   it('are purged by the server\'s upkeep, while live ones stay and keep working', async () => {
     const stale = app.browser();
     const live = app.browser();
-    await stale.get('/form');
-    await live.get('/form');
+    await withStoredSession(stale);
+    await withStoredSession(live);
     expect(sessionRows(app)).toBe(2);
     const staleId = decodeURIComponent(stale.cookie('gk.sid')!).slice('s:'.length).split('.')[0]!;
     app.sessionDb.prepare('UPDATE sessions SET expired = ? WHERE sid = ?').run(Date.now() - 1000, staleId);

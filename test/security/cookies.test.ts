@@ -107,6 +107,16 @@ describe('cookies in production', () => {
     expect(Number(device!.attributes.get('max-age'))).toBe(365 * 86_400);
   });
 
+  it('sets only __Host-gk.csrf, with the same flags, for a visitor shown a form, whose token then signs up over HTTPS', async () => {
+    const browser = new SecureBrowser();
+    await browser.request('/register');
+    expect(browser.setCookies.map((cookie) => cookie.name)).toEqual(['__Host-gk.csrf']);
+    expectHostCookie(browser.setCookies[0], '__Host-gk.csrf');
+    const registered = await browser.submit('/register', { email: uniqueEmail('prod-csrf'), password: PASSWORD });
+    expect(registered.status).toBe(303);
+    expect(browser.jar.has('__Host-gk.sid')).toBe(true);
+  });
+
   it('never sends a session cookie over plain HTTP', async () => {
     const response = await fetch(`${app.url}/login`, { headers: { 'user-agent': BROWSER_UA } });
     expect(response.status).toBe(200);

@@ -4,7 +4,7 @@
  * before sign-out, account deletion or a password change no longer signs anyone in.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, guestWithCart, startApp, type TestApp, raw } from '../support.ts';
+import { type Browser, csrfTokenIn, guestWithCart, startApp, type TestApp, raw } from '../support.ts';
 import { expectRedirect, guestBrowser, PASSWORD, registeredBrowser, signedInAs, uniqueEmail } from './attack.ts';
 
 let app: TestApp;
@@ -34,10 +34,10 @@ async function whoIs(cookie: string): Promise<string | null> {
   return /Signed in as <strong>([^<]+)<\/strong>/.exec(page.body)?.[1] ?? null;
 }
 
-/** A browser with a session (and its CSRF secret) but signed in to nothing. */
+/** A browser with a session (a product in its session cart) but signed in to nothing. */
 async function visitorWithSession(): Promise<Browser> {
   const browser = app.browser();
-  await browser.get('/login');
+  expectRedirect(await browser.submit('/products/candle', { productId: 'candle', quantity: '1' }), 'add to cart');
   sessionCookie(browser);
   return browser;
 }
@@ -119,8 +119,15 @@ describe('session fixation', () => {
 
   it('ignores a session cookie with a forged signature and issues its own id', async () => {
     const forged = encodeURIComponent('s:attacker-chosen-session-id.forgedsignature');
-    const page = await raw(app, { path: '/login', headers: { cookie: `gk.sid=${forged}` } });
-    expect(page.status).toBe(200);
+    const form = await raw(app, { path: '/products/candle', headers: { cookie: `gk.sid=${forged}` } });
+    expect(form.status).toBe(200);
+    // Viewing the form stores nothing; adding to the cart stores the cart, in a session of its own.
+    const csrfCookie = (form.headers['set-cookie'] ?? []).find((cookie) => cookie.startsWith('gk.csrf='))!.split(';')[0]!;
+    const page = await raw(app, {
+      method: 'POST', path: '/products/candle', headers: { cookie: `gk.sid=${forged}; ${csrfCookie}` },
+      body: new URLSearchParams({ _csrf: csrfTokenIn(form.body)!, productId: 'candle', quantity: '1' }).toString(),
+    });
+    expect(page.status).toBe(303);
     const issued = (page.headers['set-cookie'] ?? []).find((cookie) => cookie.startsWith('gk.sid='));
     expect(issued).toBeDefined();
     expect(issued).not.toContain('attacker-chosen-session-id');
