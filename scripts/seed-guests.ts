@@ -6,10 +6,12 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { collectionsArg, durationArg, integerArg, parseFlags } from '../src/cleanup/args.ts';
 import { CleanupError, exitStatus } from '../src/cleanup/errors.ts';
-import { seedGuests } from '../src/cleanup/seed-guests.ts';
+import { seedGuests } from './support/seed-guests.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openDb, openSessionDb } from '../src/db/open.ts';
-import { createProductStore } from '../src/shop/products.ts';
+import { createSqliteProductStore } from '../src/db/sqlite/shop-stores.ts';
+import { applySqliteWrite } from '../src/db/sqlite/unit-of-work.ts';
+import { catalogue } from '../src/shop/products.ts';
 
 const USAGE = `Usage: npm run seed:guests -- --count <n> [options]
 
@@ -54,7 +56,7 @@ function main(argv: readonly string[]): void {
   for (const connection of [db, sessionDb]) connection.pragma('cache_size = -262144');
   try {
     migrate(db, config.collections);
-    createProductStore(db).seed();
+    db.transaction(() => applySqliteWrite(createSqliteProductStore(db).seed(catalogue)))();
     const summary = seedGuests({ db, sessionDb }, options);
     process.stdout.write(values.json ? `${JSON.stringify(summary)}\n`
       : `Seeded ${summary.guests} guests in ${options.collection} (${summary.sessions} sessions, ${summary.carts} carts) `

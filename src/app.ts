@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { createAuthHelpers } from './auth/helpers.ts';
-import { authenticate, createResumeCookie } from './auth/session-auth.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { createResumeCookie } from './auth/resume-cookie.ts';
+import { createAuthPlugin } from './auth/template-helpers.ts';
 import type { AppContext } from './context.ts';
 import { formBody, MALFORMED_BODY } from './http/body.ts';
 import { createCsrf } from './http/csrf.ts';
@@ -27,15 +28,20 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   const log = options.log ?? ((message: string) => console.error(message));
   const resume = createResumeCookie(config);
   const csrf = createCsrf(config);
+  // The CSRF secret belongs to the browser: forms in other tabs still submit after signing in.
+  ctx.sessionKeys.keep('csrfSecret');
+  const auth = createAuthPlugin({
+    ...ctx, records: ctx.storage.records, events: ctx.storage.events, resume, sessionKeys: ctx.sessionKeys,
+  });
   const runtime = createPageRuntime({
     pagesDir: options.pagesDir ?? path.join(root, 'views', 'pages'),
     cache: production,
     showErrors: config.env === 'development',
     services: ctx.services,
     globals: ctx.globals,
-    authHelpers: createAuthHelpers({ ...ctx, loginLimiter: ctx.limiters.login, resume }),
-    resume,
-    guestLimiter: ctx.limiters.guests,
+    plugins: [auth],
+    transactor: ctx.storage.transactor,
+    visitorOf: (req) => req.auth ?? null,
     csrfToken: csrf.tokenFor,
     log,
   });
@@ -50,7 +56,9 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.use(refuseEmptySegments());
   app.use(staticFiles(path.join(root, 'public'), { production }));
   app.use(ctx.sessions.middleware);
-  app.use(authenticate({ users: ctx.users, guests: ctx.guests, resume, now: ctx.now }));
+  app.use(authenticate({
+    records: ctx.storage.records, guests: ctx.guests, transactor: ctx.storage.transactor, resume, keys: ctx.sessionKeys, now: ctx.now,
+  }));
   app.use(formBody());
   app.use(csrf.protect);
   app.use(runtime.handler);

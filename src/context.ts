@@ -1,32 +1,35 @@
-import path from 'node:path';
 import type { Config } from './config.ts';
 import { createAccounts, type AccountHooks, type Accounts } from './auth/accounts.ts';
-import { createEventLog, type EventLog } from './auth/events.ts';
+import { createGuestBudget, type GuestBudget } from './auth/guest-budget.ts';
 import { createGuests, type Guests } from './auth/guests.ts';
+import { SessionKeys } from './auth/identity.ts';
 import { createKnownDevices, type KnownDevices } from './auth/known-devices.ts';
-import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
+import { createLoginLimits, type LoginLimits } from './auth/login-limits.ts';
 import { describeLookAlikes, findLookAlikeEmails } from './auth/look-alike-emails.ts';
-import { createUserStore, type UserStore } from './auth/user-store.ts';
-import { migrate } from './db/migrate.ts';
-import { openDb, type Db } from './db/open.ts';
-import { createRateLimiter, type RateLimiter } from './http/rate-limit.ts';
+import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
+import type { Db } from './db/open.ts';
+import { openSqliteStorage, type SqliteStorage } from './db/sqlite/storage.ts';
+import { createRateLimiter } from './http/rate-limit.ts';
 import { createSessions, type Sessions } from './http/sessions.ts';
-import type { ServiceFactory } from './pages/helpers.ts';
+import type { ServiceFactory } from './pages/request-helpers.ts';
 import { resolveSessionSecret } from './secret.ts';
 import { registerShop } from './shop/index.ts';
 
 /** Everything the app needs, built once from the config and passed down: no globals. */
 export interface AppContext {
   config: Config;
+  storage: SqliteStorage;
+  /** The SQLite app database (`storage.db`), for tests and tools that read rows. */
   db: Db;
   sessions: Sessions;
-  users: UserStore;
-  events: EventLog;
   passwords: PasswordHasher;
   guests: Guests;
   accounts: Accounts;
   hooks: AccountHooks;
-  limiters: { guests: RateLimiter; login: RateLimiter };
+  /** Session keys that belong to the browser, kept across sign-in (the features register theirs). */
+  sessionKeys: SessionKeys;
+  loginLimits: LoginLimits;
+  guestBudget: GuestBudget;
   /** The cookie by which a browser proves it signed in to an account before (login limits). */
   knownDevices: KnownDevices;
   /** What templates `resolve(name)`. */
@@ -43,30 +46,29 @@ export interface ContextOptions {
   log?: (message: string) => void;
 }
 
-export function createContext(config: Config, options: ContextOptions = {}): AppContext {
+export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const now = options.now ?? Date.now;
-  const db = openDb(path.join(config.dataDir, 'app.db'));
-  migrate(db, config.collections);
+  const storage = await openSqliteStorage(config, now);
+  const { records, events } = storage;
   const secret = resolveSessionSecret(config.dataDir, config.sessionSecret);
-  const sessions = createSessions(config, secret);
-  const users = createUserStore(db, config.collections);
-  if (options.log) for (const line of describeLookAlikes(findLookAlikeEmails(users))) options.log(line);
-  const events = createEventLog(db, now);
+  const sessions = createSessions(config, secret, storage.sessions);
+  if (options.log) for (const line of describeLookAlikes(await findLookAlikeEmails(records))) options.log(line);
   const passwords = createPasswordHasher({ cost: config.bcryptCost });
   const hooks: AccountHooks = { merge: [], delete: [] };
+  const knownDevices = createKnownDevices(config, secret);
   const context: AppContext = {
-    config, db, sessions, users, events, passwords, hooks, now,
-    guests: createGuests({ db, users, events, now }),
-    accounts: createAccounts({ db, users, events, passwords, sessions: sessions.index, hooks, now }),
-    limiters: { guests: createRateLimiter(config.guestRateLimit), login: createRateLimiter(config.loginRateLimit) },
-    knownDevices: createKnownDevices(config, secret),
+    config, storage, db: storage.db, sessions, passwords, hooks, knownDevices, now,
+    sessionKeys: new SessionKeys(),
+    guests: createGuests({ accounts: records, events, now }),
+    accounts: createAccounts({ records, events, passwords, sessions: sessions.index, hooks, now }),
+    loginLimits: createLoginLimits({ limiter: createRateLimiter(config.loginRateLimit), records, devices: knownDevices }),
+    guestBudget: createGuestBudget(createRateLimiter(config.guestRateLimit)),
     services: new Map(),
     globals: {},
     async close() {
-      await Promise.all([sessions.close(), passwords.close()]);
-      db.close();
+      await Promise.all([storage.close(), passwords.close()]);
     },
   };
-  registerShop(context);
+  registerShop({ ...context, stores: storage.shop });
   return context;
 }

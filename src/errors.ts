@@ -7,11 +7,34 @@
  * error thrown is the first problem found, and `problems` lists all of them, so a form shows
  * every field's message in one go instead of one per submission.
  */
+export interface AppErrorDetails {
+  /** The HTTP status a page answers with when this error is raised. */
+  status: number;
+  /** The form field the error is about. */
+  field?: string;
+  /** For a limit: when to try again (the answer's `Retry-After`). */
+  retryAfterSeconds?: number;
+  /**
+   * Whether a page that catches the error and renders on still answers with `status`. Most do
+   * (a form re-rendered with a 422); "guest sign-in unavailable" does not, so a crawler sees a
+   * page that handled it as a normal 200 page.
+   */
+  setsPageStatus?: boolean;
+}
+
 export abstract class AppError<Code extends string = string> extends Error {
   readonly #besides: AppError[] = [];
+  readonly status: number;
+  readonly field: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+  readonly setsPageStatus: boolean;
 
-  constructor(readonly code: Code, message: string, readonly field?: string) {
+  constructor(readonly code: Code, message: string, details: AppErrorDetails) {
     super(message);
+    this.status = details.status;
+    this.field = details.field;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.setsPageStatus = details.setsPageStatus ?? true;
   }
 
   /** This problem and every other one found in the same submission, in the order found. */
@@ -60,6 +83,18 @@ export function validateAll<T extends Checks>(checks: T): { [K in keyof T]: Retu
 }
 
 /**
+ * A page asked for something the app is not set up for (a collection that is not configured):
+ * a bug in the page, not something the visitor can fix. The page answers 500 even when the
+ * template catches it; `code` says what was wrong.
+ */
+export class ProgrammingError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'ProgrammingError';
+  }
+}
+
+/**
  * A write for the signed-in account found no account row: cleanup (another process) deleted the
  * guest after this request was authenticated. Nobody's bug and nothing the visitor can fix: the
  * page runtime signs them out and loads the page again.
@@ -69,4 +104,12 @@ export class AccountGoneError extends Error {
     super(`account ${accountId} was deleted during the request`);
     this.name = 'AccountGoneError';
   }
+}
+
+/** Eta wraps errors thrown in templates (with file and line); a helper's or store's error is the cause. */
+export function findCause<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  for (let current = error; current; current = (current as { cause?: unknown }).cause) {
+    if (current instanceof type) return current;
+  }
+  return undefined;
 }

@@ -5,7 +5,7 @@ import { createContext } from './context.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { startMaintenance } from './maintenance.ts';
 
-function main(): void {
+async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env);
@@ -16,7 +16,7 @@ function main(): void {
     }
     throw error;
   }
-  const ctx = createContext(config, { log: (message) => console.log(message) });
+  const ctx = await createContext(config, { log: (message) => console.log(message) });
   const stopMaintenance = startMaintenance(ctx, (message) => console.log(message));
   const server = createHttpServer(createApp(ctx)).listen(config.port, config.host, () => {
     const address = server.address();
@@ -63,4 +63,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-main();
+main().catch((error: unknown) => {
+  console.error(`Could not start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

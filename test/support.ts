@@ -43,7 +43,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
   const config = loadConfig({
     NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...env,
   });
-  const ctx = createContext(config);
+  const ctx = await createContext(config);
   await ctx.sessions.ready;
   const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));

@@ -1,22 +1,47 @@
-import type { Db } from '../db/open.ts';
+import type { UnitOfWork, Write } from '../db/unit-of-work.ts';
 import { validateAll } from '../errors.ts';
 import { newRecordId } from './credentials.ts';
 import { normalizeEmail, storedForms } from './email-address.ts';
 import { AuthError } from './errors.ts';
-import type { EventLog } from './events.ts';
 import { checkPassword, type PasswordHasher } from './passwords.ts';
-import type { SessionIndex } from './session-index.ts';
-import { publicRecord, type AuthRecord, type StoredRecord, type UserStore } from './user-store.ts';
+import { publicRecord, storedOf } from './records.ts';
+import type { AccountStore, AuthRecord, EventLog, NewRecord, SessionIndex, StoredRecord } from './stores.ts';
 
 export interface Credentials { email: string; password: string; name?: string }
 
-/** Runs inside the transaction that merges or deletes an account: move or scrub the app's rows. */
-export type MergeHandler = (guestId: string, userId: string) => void;
-export type DeleteHandler = (accountId: string) => void;
+/** What the app's features write when a guest merges into an account, or an account is deleted. */
+export type MergeHandler = (guestId: string, userId: string) => ReadonlyArray<Write<unknown>>;
+export type DeleteHandler = (accountId: string) => ReadonlyArray<Write<unknown>>;
 
 export interface AccountHooks { merge: MergeHandler[]; delete: DeleteHandler[] }
 
-export type Accounts = ReturnType<typeof createAccounts>;
+/**
+ * Registered accounts: conversion in place, registration, password sign-in, merge, password
+ * change and deletion. Every write goes through the caller's unit of work; bcrypt runs before
+ * the write, never inside a transaction.
+ */
+export interface Accounts {
+  /**
+   * Turns the signed-in guest into a registered account with the same id. A repeat of a
+   * conversion that already succeeded (same email and password) returns the account.
+   */
+  convert(work: UnitOfWork, auth: AuthRecord | null, input: Credentials): Promise<AuthRecord>;
+  /** A new account in `users`; a guest registering is converted instead, keeping their id. */
+  register(work: UnitOfWork, auth: AuthRecord | null, input: Credentials): Promise<AuthRecord>;
+  /** The registered account these credentials open; guests' random credentials never match. */
+  verifyLogin(work: UnitOfWork, email: unknown, password: unknown): Promise<AuthRecord>;
+  /** Hands a guest's work to the account they signed in to, then deletes the guest: one transaction. */
+  merge(work: UnitOfWork, guest: AuthRecord, user: AuthRecord): Promise<void>;
+  changePassword(work: UnitOfWork, auth: AuthRecord, current: unknown, next: unknown): Promise<void>;
+  /** Deletes a registered account after checking its password, with every session it has. */
+  deleteAccount(work: UnitOfWork, auth: AuthRecord, password: unknown): Promise<void>;
+}
+
+/** Applies `writes` now, in one transaction, in this order. */
+async function runInOrder(work: UnitOfWork, writes: ReadonlyArray<Write<unknown>>): Promise<void> {
+  const [first, ...rest] = writes;
+  if (first) await work.run(first, ...rest);
+}
 
 function normalizeName(raw: unknown): string | null {
   const name = typeof raw === 'string' ? raw.trim() : '';
@@ -40,129 +65,125 @@ function parseCredentials(input: Credentials) {
 }
 
 export function createAccounts(deps: {
-  db: Db; users: UserStore; events: EventLog; passwords: PasswordHasher; sessions: SessionIndex;
+  records: AccountStore; events: EventLog; passwords: PasswordHasher; sessions: SessionIndex;
   hooks: AccountHooks; now(): number;
-}) {
-  const { db, users, events, passwords, sessions, hooks, now } = deps;
+}): Accounts {
+  const { records, events, passwords, sessions, hooks, now } = deps;
   let dummyHash: Promise<string> | undefined;
 
-  function emailTaken(forms: string[], exceptId?: string): boolean {
-    return forms.some((form) => users.emailTaken(form, exceptId));
+  async function emailTaken(forms: readonly string[], exceptId?: string): Promise<boolean> {
+    for (const form of forms) if (await records.emailTaken(form, exceptId)) return true;
+    return false;
   }
 
   /** The registered account a sign-in names; an address that does not normalise names none. */
-  function findForLogin(raw: unknown): StoredRecord | null {
+  async function findForLogin(raw: unknown): Promise<StoredRecord | null> {
     for (const form of storedForms(raw)) {
-      const found = users.findRegisteredByEmail(form);
+      const found = await records.findRegisteredByEmail(form);
       if (found) return found;
     }
     return null;
   }
 
-  async function repeatOfConversion(record: AuthRecord, email: string, password: string): Promise<boolean> {
-    const stored = users.find(record.collection, record.id);
-    return !!stored && !stored.isAnonymous && stored.email === email
-      && await passwords.verify(password, stored.passwordHash);
+  async function repeatOfConversion(record: AuthRecord, email: string, password: string): Promise<AuthRecord | null> {
+    const stored = await records.find(record.collection, record.id);
+    const repeated = !!stored && !stored.isAnonymous && stored.email === email && await passwords.verify(password, stored.passwordHash);
+    return repeated ? publicRecord(stored) : null;
   }
 
-  const accounts = {
-    /**
-     * Turns the signed-in guest into a registered account with the same id. A repeat of a
-     * conversion that already succeeded (same email and password) returns the account.
-     */
-    async convert(auth: AuthRecord | null, input: Credentials): Promise<AuthRecord> {
+  /** The signed-in registered account, re-read with its hash, and whether `password` is its password. */
+  async function checkOwnPassword(auth: AuthRecord, password: unknown): Promise<boolean> {
+    const stored = await records.find(auth.collection, auth.id);
+    if (!stored || stored.isAnonymous) throw new AuthError('not_signed_in');
+    return passwords.verify(typeof password === 'string' ? password : '', stored.passwordHash);
+  }
+
+  const accounts: Accounts = {
+    async convert(work, auth, input) {
       if (!auth) throw new AuthError('not_signed_in');
       const { email, password, name } = parseCredentials(input);
-      const forms = storedForms(input.email);
+      const emailForms = storedForms(input.email);
       if (!auth.isAnonymous) {
-        if (await repeatOfConversion(auth, email, password)) return auth;
+        const repeated = await repeatOfConversion(auth, email, password);
+        if (repeated) return repeated;
         throw new AuthError('not_anonymous');
       }
-      if (emailTaken(forms, auth.id)) throw new AuthError('email_in_use');
-      const hash = await passwords.hash(password);
-      // The hash was awaited, so re-check inside the write transaction; the guarded UPDATE
-      // makes a concurrent conversion of the same guest change nothing.
-      const converted = db.transaction(() => {
-        if (emailTaken(forms, auth.id)) throw new AuthError('email_in_use');
-        if (!users.promote(auth.collection, auth.id, email, name, hash, now())) return false;
-        events.record('guest_converted', auth.id, auth.collection);
-        return true;
-      }).immediate();
-      if (!converted) {
-        if (!users.find(auth.collection, auth.id)) throw new AuthError('not_signed_in');
-        if (await repeatOfConversion(auth, email, password)) return publicRecord(users.find(auth.collection, auth.id)!);
-        throw new AuthError('not_anonymous');
+      if (await emailTaken(emailForms, auth.id)) throw new AuthError('email_in_use');
+      const passwordHash = await passwords.hash(password);
+      const claimedAt = now();
+      try {
+        // The promotion re-checks the email and is guarded on `is_anonymous = 1`, inside its transaction.
+        await work.run(records.promote(auth.collection, auth.id, { email, emailForms, name, passwordHash, now: claimedAt }),
+          events.record('guest_converted', auth.id, auth.collection));
+      } catch (error) {
+        if (!(error instanceof AuthError) || error.code !== 'not_anonymous') throw error;
+        // Converted meanwhile (a double click, another tab): the same email and password is a repeat.
+        if (!await records.find(auth.collection, auth.id)) throw new AuthError('not_signed_in');
+        const repeated = await repeatOfConversion(auth, email, password);
+        if (repeated) return repeated;
+        throw error;
       }
-      return publicRecord(users.find(auth.collection, auth.id)!);
+      return { ...auth, email, username: email, name, isAnonymous: false, claimedAt, lastActiveAt: claimedAt };
     },
 
-    /** A new account in `users`; a guest registering is converted instead, keeping their id. */
-    async register(auth: AuthRecord | null, input: Credentials): Promise<AuthRecord> {
-      if (auth?.isAnonymous) return accounts.convert(auth, input);
+    async register(work, auth, input) {
+      if (auth?.isAnonymous) return accounts.convert(work, auth, input);
       if (auth) throw new AuthError('already_signed_in');
       const { email, password, name } = parseCredentials(input);
-      const forms = storedForms(input.email);
-      if (emailTaken(forms)) throw new AuthError('email_in_use');
-      const hash = await passwords.hash(password);
-      const id = newRecordId();
-      db.transaction(() => {
-        if (emailTaken(forms)) throw new AuthError('email_in_use');
-        users.insertRegistered('users', { id, email, name, passwordHash: hash, now: now() });
-        events.record('registered', id, 'users');
-      }).immediate();
-      return publicRecord(users.find('users', id)!);
+      const emailForms = storedForms(input.email);
+      if (await emailTaken(emailForms)) throw new AuthError('email_in_use');
+      const passwordHash = await passwords.hash(password);
+      const record: NewRecord = {
+        id: newRecordId(), email, emailForms, username: email, name, passwordHash, isAnonymous: false, now: now(), metadata: {},
+      };
+      // The insert re-checks the email inside its transaction: two racing sign-ups get one account.
+      await work.run(records.insert('users', record), events.record('registered', record.id, 'users'));
+      return publicRecord(storedOf('users', record));
     },
 
-    /** The registered account these credentials open; guests' random credentials never match. */
-    async verifyLogin(rawEmail: unknown, rawPassword: unknown): Promise<AuthRecord> {
+    async verifyLogin(work, rawEmail, rawPassword) {
       // Unknown emails, and ones that are not addresses at all, still cost one bcrypt comparison
       // and answer invalid_credentials: neither timing nor the message tells which emails exist.
       dummyHash ??= passwords.hash('not-a-real-password');
       const password = typeof rawPassword === 'string' ? rawPassword : '';
-      const found = findForLogin(rawEmail);
+      const found = await findForLogin(rawEmail);
       const hash = found?.passwordHash ?? await dummyHash;
       const matches = Buffer.byteLength(password) <= 72 && await passwords.verify(password, hash);
       if (!found || !matches) {
-        events.record('login_failed', found?.id ?? null, found?.collection ?? null);
+        work.defer(events.record('login_failed', found?.id ?? null, found?.collection ?? null));
         throw new AuthError('invalid_credentials');
       }
       return publicRecord(found);
     },
 
-    /** Hands a guest's work to the account they signed in to, then deletes the guest: one transaction. */
-    merge(guest: AuthRecord, user: AuthRecord): void {
-      db.transaction(() => {
-        for (const handler of hooks.merge) handler(guest.id, user.id);
-        users.delete(guest.id);
-        events.record('guest_merged', guest.id, guest.collection, { into: user.id });
-      }).immediate();
+    async merge(work, guest, user) {
+      // The guest's rows move first: deleting the guest would cascade to them.
+      await runInOrder(work, [
+        ...hooks.merge.flatMap((handler) => handler(guest.id, user.id)),
+        records.delete(guest.id),
+        events.record('guest_merged', guest.id, guest.collection, { into: user.id }),
+      ]);
     },
 
-    async changePassword(auth: AuthRecord, current: unknown, next: unknown): Promise<void> {
-      const stored = users.find(auth.collection, auth.id);
-      if (!stored || stored.isAnonymous) throw new AuthError('not_signed_in');
-      const verified = await passwords.verify(typeof current === 'string' ? current : '', stored.passwordHash);
+    async changePassword(work, auth, current, next) {
+      const verified = await checkOwnPassword(auth, current);
       const { password } = validateAll({
         current: () => { if (!verified) throw new AuthError('invalid_credentials'); },
         password: () => passwordOf(next),
       });
-      users.setPassword(auth.collection, auth.id, await passwords.hash(password));
-      events.record('password_changed', auth.id, auth.collection);
+      const passwordHash = await passwords.hash(password);
+      await work.run(records.setPassword(auth.collection, auth.id, passwordHash),
+        events.record('password_changed', auth.id, auth.collection));
       await sessions.deleteForAccount(auth.id); // sign out every other device
     },
 
-    /** Deletes a registered account after checking its password, with every session it has. */
-    async deleteAccount(auth: AuthRecord, password: unknown): Promise<void> {
-      const stored = users.find(auth.collection, auth.id);
-      if (!stored || stored.isAnonymous) throw new AuthError('not_signed_in');
-      if (!await passwords.verify(typeof password === 'string' ? password : '', stored.passwordHash)) {
-        throw new AuthError('invalid_credentials');
-      }
-      db.transaction(() => {
-        for (const handler of hooks.delete) handler(auth.id);
-        users.delete(auth.id);
-        events.record('account_deleted', auth.id, auth.collection);
-      }).immediate();
+    async deleteAccount(work, auth, password) {
+      if (!await checkOwnPassword(auth, password)) throw new AuthError('invalid_credentials');
+      await runInOrder(work, [
+        ...hooks.delete.flatMap((handler) => handler(auth.id)),
+        records.delete(auth.id),
+        events.record('account_deleted', auth.id, auth.collection),
+      ]);
       await sessions.deleteForAccount(auth.id);
     },
   };

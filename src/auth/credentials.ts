@@ -14,7 +14,8 @@ export function newGuestSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
-const GUEST_HASH_PREFIX = 'sha256:';
+/** Marks a stored guest credential: a SHA-256 of a full-entropy secret, never a bcrypt hash. */
+export const GUEST_HASH_PREFIX = 'sha256:';
 
 export function hashGuestSecret(secret: string): string {
   return GUEST_HASH_PREFIX + createHash('sha256').update(secret).digest('base64url');

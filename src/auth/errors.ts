@@ -5,7 +5,6 @@ import { AppError } from '../errors.ts';
  * `error.message`; the page runtime answers with the code's status (http/errors.ts).
  */
 export type AuthErrorCode =
-  | 'unknown_collection'
   | 'anonymous_disabled'
   | 'rate_limited'
   | 'account_rate_limited'
@@ -20,7 +19,6 @@ export type AuthErrorCode =
   | 'invalid_credentials';
 
 const messages: Record<AuthErrorCode, string> = {
-  unknown_collection: 'This page asked for an account collection that does not exist.',
   anonymous_disabled: 'Guest accounts are not available right now.',
   rate_limited: 'Too many attempts from your network. Please wait a minute and try again.',
   account_rate_limited: 'Too many sign-in attempts for this account. Please wait a minute and try again.',
@@ -44,9 +42,29 @@ const fields: Partial<Record<AuthErrorCode, 'email' | 'password' | 'name'>> = {
   password_too_long: 'password',
 };
 
+// A Record, so that a new code without a status is a compile error.
+const statuses: Record<AuthErrorCode, number> = {
+  anonymous_disabled: 403,
+  rate_limited: 429,
+  account_rate_limited: 429,
+  already_signed_in: 409,
+  not_signed_in: 401,
+  not_anonymous: 400,
+  invalid_email: 422,
+  invalid_name: 422,
+  password_too_short: 422,
+  password_too_long: 422,
+  email_in_use: 409,
+  invalid_credentials: 401,
+};
+
 export class AuthError extends AppError<AuthErrorCode> {
-  constructor(code: AuthErrorCode, readonly retryAfterSeconds?: number) {
-    super(code, messages[code], fields[code]);
+  constructor(code: AuthErrorCode, retryAfterSeconds?: number) {
+    super(code, messages[code], {
+      status: statuses[code], field: fields[code], retryAfterSeconds,
+      // A page that catches "guests unavailable" still works: crawlers index it as a normal page.
+      setsPageStatus: code !== 'anonymous_disabled',
+    });
     this.name = 'AuthError';
   }
 }

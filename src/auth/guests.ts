@@ -1,7 +1,7 @@
-import type { Db } from '../db/open.ts';
+import type { UnitOfWork } from '../db/unit-of-work.ts';
 import { guestEmail, guestSecretMatches, hashGuestSecret, newGuestSecret, newRecordId } from './credentials.ts';
-import type { EventLog } from './events.ts';
-import { publicRecord, type AuthRecord, type UserStore } from './user-store.ts';
+import { publicRecord, storedOf } from './records.ts';
+import type { AccountStore, AuthRecord, EventLog, NewRecord } from './stores.ts';
 
 /**
  * A resume token is `<collection>.<id>.<secret>`: it names the record to look up and carries
@@ -9,36 +9,47 @@ import { publicRecord, type AuthRecord, type UserStore } from './user-store.ts';
  */
 export interface GuestSession { record: AuthRecord; token: string }
 
-export type Guests = ReturnType<typeof createGuests>;
+export interface Guests {
+  /**
+   * A new guest, made in-process (random id and credential) and returned at once; its writes
+   * (the record, its `guest_created` event) are queued on `work`.
+   */
+  create(work: UnitOfWork, collection: string, metadata?: object): GuestSession;
+  /** The guest a resume token names, or null when it is malformed, stale, converted or deleted. */
+  resume(token: string): Promise<AuthRecord | null>;
+  /** A fresh token for a guest whose browser no longer holds one (the old one stops working). */
+  reissue(work: UnitOfWork, record: AuthRecord): string;
+}
 
-export function createGuests(deps: { db: Db; users: UserStore; events: EventLog; now(): number }) {
-  const { db, users, events, now } = deps;
+export function createGuests(deps: { accounts: AccountStore; events: EventLog; now(): number }): Guests {
+  const { accounts, events, now } = deps;
+  const tokenFor = (collection: string, id: string, secret: string) => `${collection}.${id}.${secret}`;
 
   return {
-    create(collection: string, metadata: object = {}): GuestSession {
+    create(work, collection, metadata = {}) {
       const id = newRecordId();
       const secret = newGuestSecret();
-      db.transaction(() => {
-        users.insertGuest(collection, { id, email: guestEmail(id), passwordHash: hashGuestSecret(secret), now: now(), metadata });
-        events.record('guest_created', id, collection);
-      })();
-      return { record: publicRecord(users.find(collection, id)!), token: `${collection}.${id}.${secret}` };
+      const record: NewRecord = {
+        id, email: guestEmail(id), username: `guest_${id}`, name: null, passwordHash: hashGuestSecret(secret),
+        isAnonymous: true, now: now(), metadata,
+      };
+      work.defer(accounts.insert(collection, record));
+      work.defer(events.record('guest_created', id, collection));
+      return { record: publicRecord(storedOf(collection, record)), token: tokenFor(collection, id, secret) };
     },
 
-    /** The guest a resume token names, or null when it is malformed, stale, converted or deleted. */
-    resume(token: string): AuthRecord | null {
+    async resume(token) {
       const [collection, id, secret, extra] = token.split('.');
-      if (!collection || !id || !secret || extra !== undefined || !users.has(collection)) return null;
-      const record = users.find(collection, id);
+      if (!collection || !id || !secret || extra !== undefined || !accounts.has(collection)) return null;
+      const record = await accounts.find(collection, id);
       if (!record?.isAnonymous || !guestSecretMatches(secret, record.passwordHash)) return null;
       return publicRecord(record);
     },
 
-    /** Issues a fresh token for a guest whose browser no longer holds one (the old one stops working). */
-    reissue(record: AuthRecord): string | null {
+    reissue(work, record) {
       const secret = newGuestSecret();
-      if (!users.replaceGuestSecret(record.collection, record.id, hashGuestSecret(secret))) return null;
-      return `${record.collection}.${record.id}.${secret}`;
+      work.defer(accounts.replaceGuestSecret(record.collection, record.id, hashGuestSecret(secret)));
+      return tokenFor(record.collection, record.id, secret);
     },
   };
 }

@@ -3,7 +3,7 @@ import type { RateLimiter } from '../http/rate-limit.ts';
 import { storedForms } from './email-address.ts';
 import { AuthError, type AuthErrorCode } from './errors.ts';
 import type { KnownDevices } from './known-devices.ts';
-import type { UserStore } from './user-store.ts';
+import type { AccountStore } from './stores.ts';
 
 /** One admitted attempt; settle it once the password has been checked. */
 export interface LoginAttempt {
@@ -41,8 +41,8 @@ const SETTLED: LoginAttempt = { settle() {} };
  * The account-wide point is taken before the password is checked and refunded after a right one:
  * counting only after the check would let concurrent guesses all pass the check first.
  */
-export function createLoginLimits(deps: { limiter: RateLimiter; users: UserStore; devices: KnownDevices }): LoginLimits {
-  const { limiter, users, devices } = deps;
+export function createLoginLimits(deps: { limiter: RateLimiter; records: AccountStore; devices: KnownDevices }): LoginLimits {
+  const { limiter, records, devices } = deps;
 
   async function take(key: string, code: AuthErrorCode): Promise<void> {
     const reservation = await limiter.reserve(key);
@@ -50,8 +50,8 @@ export function createLoginLimits(deps: { limiter: RateLimiter; users: UserStore
   }
 
   /** The device id this browser proved for the account registered under `email`, if any. */
-  function knownDevice(req: Request, email: string): string | null {
-    const account = users.findRegisteredByEmail(email);
+  async function knownDevice(req: Request, email: string): Promise<string | null> {
+    const account = await records.findRegisteredByEmail(email);
     return account ? devices.deviceFor(req, account.id) : null;
   }
 
@@ -62,7 +62,7 @@ export function createLoginLimits(deps: { limiter: RateLimiter; users: UserStore
       // must not open a fresh budget of guesses.
       const email = storedForms(rawEmail)[0] ?? (typeof rawEmail === 'string' ? rawEmail.trim().toLowerCase() : '');
       if (!email) return SETTLED;
-      const device = knownDevice(req, email);
+      const device = await knownDevice(req, email);
       if (device) {
         await take(`account:${email}|device:${device}`, 'account_rate_limited');
         return SETTLED;

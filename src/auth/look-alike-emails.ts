@@ -1,5 +1,5 @@
 import { canonicalEmail } from './email-address.ts';
-import type { UserStore } from './user-store.ts';
+import type { AccountStore } from './stores.ts';
 
 /**
  * A start-up report on the accounts registered before emails had a canonical form
@@ -20,10 +20,10 @@ export interface LookAlikeReport {
   notCanonical: AccountRef[];
 }
 
-export function findLookAlikeEmails(users: Pick<UserStore, 'registeredEmails'>): LookAlikeReport {
+export async function findLookAlikeEmails(records: Pick<AccountStore, 'registeredEmails'>): Promise<LookAlikeReport> {
   const byAddress = new Map<string, AccountRef[]>();
   const report: LookAlikeReport = { lookAlikes: [], refused: [], notCanonical: [] };
-  for (const { collection, id, email } of users.registeredEmails()) {
+  for await (const { collection, id, email } of records.registeredEmails()) {
     const account = { collection, id };
     const canonical = canonicalEmail(email);
     if (canonical === null) {

@@ -1,5 +1,6 @@
 import type { CookieOptions, Request, Response } from 'express';
 import type { Config } from '../config.ts';
+import { readCookie } from '../http/cookies.ts';
 
 /**
  * The guest's resume cookie. Active, it signs the guest back in on any request (their session
@@ -39,20 +40,4 @@ export function createResumeCookie(config: Config): ResumeCookie {
     pause: (res, token) => void res.cookie(name, PAUSED + token, { ...options, maxAge }),
     clear: (res) => void res.clearCookie(name, options),
   };
-}
-
-/** One cookie's raw value; we avoid cookie-parser for the one cookie we read ourselves. */
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) {
-      try {
-        return decodeURIComponent(part.slice(eq + 1).trim());
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
 }

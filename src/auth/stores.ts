@@ -26,6 +26,8 @@ export interface StoredRecord extends AuthRecord { passwordHash: string }
 export interface NewRecord {
   id: string;
   email: string;
+  /** Every stored form of the address that must be free (canonical first); default `[email]`. */
+  emailForms?: readonly string[];
   /** Guests get `guest_<id>`, accounts their email. */
   username: string;
   name: string | null;
@@ -35,7 +37,14 @@ export interface NewRecord {
   metadata: object;
 }
 
-export interface Promotion { email: string; name: string | null; passwordHash: string; now: number }
+export interface Promotion {
+  email: string;
+  /** Every stored form of the address that must be free (canonical first); default `[email]`. */
+  emailForms?: readonly string[];
+  name: string | null;
+  passwordHash: string;
+  now: number;
+}
 
 /**
  * Every auth record, guest or registered, in its collection. Emails are unique across
@@ -49,13 +58,16 @@ export interface AccountStore {
   /** A registered (never a guest) account with this email, in any collection. */
   findRegisteredByEmail(email: string): Promise<StoredRecord | null>;
   emailTaken(email: string, exceptId?: string): Promise<boolean>;
+  /** Every registered account's stored email (the start-up look-alike report). */
+  registeredEmails(): AsyncIterable<{ collection: string; id: string; email: string }>;
   /** A new record; fails with `email_in_use` when the address is taken. */
   insert(collection: string, record: NewRecord): Write;
   /**
    * Makes the guest `id` a registered account in place (same id). Guarded: a record that is no
-   * longer a guest (a concurrent conversion) is left alone and the result is false.
+   * longer a guest (a concurrent conversion) is left alone and the write fails with
+   * `not_anonymous`, so what was to commit with it (its audit event) does not either.
    */
-  promote(collection: string, id: string, promotion: Promotion): Write<boolean>;
+  promote(collection: string, id: string, promotion: Promotion): Write;
   /** Records activity (cleanup removes guests idle too long). */
   touch(collection: string, id: string, now: number): Write;
   /** The guest's credential (its resume secret's hash) replaced; false when it is no guest. */

@@ -9,7 +9,8 @@ export type CleanupErrorCode = 'invalid_argument' | 'locked';
 
 export class CleanupError extends AppError<CleanupErrorCode> {
   constructor(code: CleanupErrorCode, message: string) {
-    super(code, message);
+    // Statuses only for completeness: cleanup answers with exit statuses (below), never over HTTP.
+    super(code, message, { status: code === 'locked' ? 409 : 400 });
     this.name = 'CleanupError';
   }
 }

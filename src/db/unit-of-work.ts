@@ -23,13 +23,12 @@ export interface UnitOfWork {
   /** Queues `write` for the next commit. */
   defer(write: Write<unknown>): void;
   /**
-   * Applies the queued writes and `write` in one transaction, after any earlier `run` of this
-   * unit has settled, and resolves to `write`'s result. When it fails, nothing of that
-   * transaction stays and the queued writes are queued again. A `run` the page never awaits is
-   * still finished by `commit()`, and its failure fails the commit.
+   * Applies the queued writes, `write` and `alongside` in one transaction, after any earlier
+   * `run` of this unit has settled, and resolves to `write`'s result. When it fails, nothing of
+   * that transaction stays and the queued writes are queued again.
    */
-  run<T>(write: Write<T>): PromiseLike<T> & Promise<T>;
-  /** Settles every `run`, then applies the queue in one transaction. */
+  run<T>(write: Write<T>, ...alongside: ReadonlyArray<Write<unknown>>): Promise<T>;
+  /** Waits for every `run` to settle, then applies the queue in one transaction. */
   commit(): Promise<void>;
   /** Drops the queue: the render failed, so none of it may reach the database. */
   discard(): void;

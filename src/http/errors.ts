@@ -1,32 +1,3 @@
-import type { AuthErrorCode } from '../auth/errors.ts';
-import type { ShopErrorCode } from '../shop/errors.ts';
-
-// A Record, so that a new code without a status is a compile error.
-const statusOf: Record<AuthErrorCode | ShopErrorCode, number> = {
-  unknown_collection: 500,
-  anonymous_disabled: 403,
-  rate_limited: 429,
-  account_rate_limited: 429,
-  already_signed_in: 409,
-  not_signed_in: 401,
-  not_anonymous: 400,
-  invalid_email: 422,
-  invalid_name: 422,
-  password_too_short: 422,
-  password_too_long: 422,
-  email_in_use: 409,
-  invalid_credentials: 401,
-  unknown_product: 404,
-  invalid_quantity: 422,
-  empty_cart: 409,
-  invalid_field: 422,
-  invalid_note: 422,
-};
-
-export function httpStatusOf(code: string): number {
-  return statusOf[code as keyof typeof statusOf] ?? 500;
-}
-
 /** An HTTP-level failure (bad body, expired form) answered with an error page. */
 export class HttpError extends Error {
   constructor(readonly status: number, message: string) {

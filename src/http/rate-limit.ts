@@ -1,24 +1,24 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { AuthError } from '../auth/errors.ts';
 
-/** A budget taken before a page renders, since template helpers are synchronous. */
+/** One point of a limit, taken before the work it pays for. */
 export interface Reservation {
   readonly granted: boolean;
+  /** When refused: how long until a point is free again. */
   readonly retryAfterSeconds: number;
-  /** Returns the point when the page did not use it. */
+  /** Returns the point when the work did not use it. */
   refund(): void;
 }
 
 export interface RateLimiter {
-  /** Counts one attempt; throws `rate_limited` when the key is over its limit. */
-  consume(key: string): Promise<void>;
-  /** Takes one point now, to be spent synchronously later or refunded. */
+  /** Takes one point now (granted or not); the caller decides what a refusal means. */
   reserve(key: string): Promise<Reservation>;
+  /** Counts one point after the fact, whatever the key's state (work that could not wait for `reserve`). */
+  charge(key: string): Promise<void>;
 }
 
 const UNLIMITED: RateLimiter = {
-  consume: async () => {},
   reserve: async () => ({ granted: true, retryAfterSeconds: 0, refund() {} }),
+  charge: async () => {},
 };
 
 /**
@@ -31,14 +31,6 @@ export function createRateLimiter(perMinute: number): RateLimiter {
   const retryAfter = (result: RateLimiterRes) => Math.max(1, Math.ceil(result.msBeforeNext / 1000));
 
   return {
-    async consume(key) {
-      try {
-        await limiter.consume(key);
-      } catch (result) {
-        if (result instanceof RateLimiterRes) throw new AuthError('rate_limited', retryAfter(result));
-        throw result;
-      }
-    },
     async reserve(key) {
       try {
         await limiter.consume(key);
@@ -47,6 +39,9 @@ export function createRateLimiter(perMinute: number): RateLimiter {
         if (!(result instanceof RateLimiterRes)) throw result;
         return { granted: false, retryAfterSeconds: retryAfter(result), refund() {} };
       }
+    },
+    async charge(key) {
+      await limiter.penalty(key, 1);
     },
   };
 }

@@ -2,17 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import { Eta, EtaError } from 'eta';
-import { AuthError } from '../auth/errors.ts';
-import { AccountGoneError, AppError } from '../errors.ts';
-import { refererPath, safeNextPath } from '../auth/helpers.ts';
-import type { ResumeCookie } from '../auth/session-auth.ts';
-import { errorPages, httpStatusOf } from '../http/errors.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import type { Transactor } from '../db/unit-of-work.ts';
+import { AppError, findCause } from '../errors.ts';
+import { errorPages } from '../http/errors.ts';
+import { refererPath } from '../http/same-site-paths.ts';
 import { fillCsrfTokens, injectCsrfFields } from './csrf-fields.ts';
-import { createGuestScan } from './guest-scan.ts';
-import { requestHelpers, type ServiceFactory } from './helpers.ts';
+import type { PageInfo, PagePlugin } from './plugin.ts';
+import { requestHelpers, type ServiceFactory } from './request-helpers.ts';
 import { buildRoutes, type PageMatch, type RouteTable } from './routes.ts';
-import { PageScope } from './scope.ts';
+import { PageScope, type Visitor } from './scope.ts';
+import { createTemplateScan } from './template-scan.ts';
 
 export interface PageRuntimeOptions {
   pagesDir: string;
@@ -23,9 +22,12 @@ export interface PageRuntimeOptions {
   services: ReadonlyMap<string, ServiceFactory>;
   /** App-wide names every template sees (formatting helpers and the like). */
   globals: Record<string, unknown>;
-  authHelpers(scope: PageScope): object;
-  resume: ResumeCookie;
-  guestLimiter: RateLimiter;
+  /** Features that add helpers and take part in every render (auth). */
+  plugins: readonly PagePlugin[];
+  /** Where each render's unit of work comes from. */
+  transactor: Transactor;
+  /** Who a request is rendered for (`request.auth`), as the middleware before found it. */
+  visitorOf(req: Request): Visitor | null;
   csrfToken(req: Request, res: Response): string;
   log(message: string): void;
 }
@@ -40,9 +42,11 @@ export interface PageRuntime {
 const METHODS = new Set(['GET', 'HEAD', 'POST']);
 
 /**
- * Serves `views/pages` as routes. A render runs the template (helpers record redirects, statuses
- * and identity changes without throwing), wraps it in its layouts, commits the identity change
- * (new session id, cookies), and only then answers: a redirect, or the page with its CSRF fields.
+ * Serves `views/pages` as routes. One render: plug-ins prepare; the template runs (helpers record
+ * redirects, statuses and identity changes without throwing, writes queue on the render's unit of
+ * work); calls the template left un-awaited are finished; the unit of work commits, or on any
+ * failure is discarded; plug-ins apply what the render decided (a new session id, cookies); only
+ * then the answer goes out: a redirect, or the page with its CSRF fields.
  */
 export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   const eta = new Eta({
@@ -52,13 +56,17 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   let routes: RouteTable = buildRoutes(options.pagesDir);
   const routeTable = () => (options.cache ? routes : (routes = buildRoutes(options.pagesDir)));
   const has404Page = fs.existsSync(path.join(options.pagesDir, '_404.eta'));
-  const guestScan = createGuestScan(options.pagesDir, { cache: options.cache });
+  const scan = createTemplateScan(options.pagesDir, { cache: options.cache });
+
+  function newScope(req: Request, res: Response): PageScope {
+    return new PageScope(req, res, options.transactor.begin(), options.visitorOf(req));
+  }
 
   function templateData(scope: PageScope, params: Record<string, string>) {
     return {
       ...options.globals,
       ...requestHelpers(scope, params, options.services),
-      ...options.authHelpers(scope),
+      ...Object.assign({}, ...options.plugins.map((plugin) => plugin.helpers(scope))) as Record<string, unknown>,
       /** Pages set `page.title`; the layout reads it. */
       page: { title: '' } as Record<string, unknown>,
     };
@@ -67,44 +75,32 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   /** Renders a page inside its layouts; a page that redirected has no body to wrap. */
   async function render(file: string, layouts: readonly string[], data: object, scope: PageScope): Promise<string> {
     let html = (await eta.renderAsync(file, data)) ?? '';
-    if (scope.redirectTo || scope.notFound) return '';
+    const { redirect, notFound } = scope.outcome;
+    if (redirect || notFound) return '';
     for (const layout of [...layouts].reverse()) html = await eta.renderAsync(layout, { ...data, body: html });
     return html;
   }
 
-  /** One guest's worth of the limit, held through the render of a page that may create a guest. */
-  async function reserveGuestBudget(scope: PageScope, match: PageMatch): Promise<void> {
-    if (scope.auth && !scope.auth.isAnonymous) return; // registered users cannot create guests
-    if (!guestScan.mayCreateGuest([match.file, ...match.layouts])) return;
-    scope.guestBudget = await options.guestLimiter.reserve(`ip:${scope.req.ip}`);
+  /** Runs the template and finishes its work: every tracked call settled, then one commit. */
+  async function run(scope: PageScope, match: PageMatch): Promise<string> {
+    const html = await render(match.file, match.layouts, templateData(scope, match.params), scope);
+    await scope.settleCalls();
+    await scope.work.commit();
+    return html;
   }
 
-  /**
-   * Refunds an unused reservation and counts the guests it did not pay for: a second guest in one
-   * render, or one made by a page the scan judged unable to (a call it could not see). Such a
-   * guest is still made, since refusing it would break a page that works, and counted now, so
-   * every page that reserves is limited from the next request on. The scan treats any computed
-   * include path as a possible call, which keeps that case to templates that hide the name.
-   */
-  function settleGuestBudget(scope: PageScope): void {
-    const prepaid = scope.guestBudget?.granted ? 1 : 0;
-    if (prepaid && scope.guestsCreated === 0) scope.guestBudget!.refund();
-    for (let unpaid = prepaid; unpaid < scope.guestsCreated; unpaid++) {
-      options.guestLimiter.consume(`ip:${scope.req.ip}`).catch(() => {});
-    }
-  }
-
-  function send(scope: PageScope, html: string, status: number): void {
+  function send(scope: PageScope, html: string): void {
     const { req, res } = scope;
-    const limited = scope.raised.find((error): error is AuthError => error instanceof AuthError && httpStatusOf(error.code) === 429);
-    if (limited) res.set('Retry-After', String(limited.retryAfterSeconds ?? 60));
-    if (scope.redirectTo) {
-      res.redirect(scope.redirectTo.status ?? (req.method === 'POST' ? 303 : 302), scope.redirectTo.location);
+    const { redirect, status, headers, raised } = scope.outcome;
+    const limited = raised.find((error): error is AppError => error instanceof AppError && error.retryAfterSeconds !== undefined);
+    if (limited) res.set('Retry-After', String(limited.retryAfterSeconds));
+    if (redirect) {
+      res.redirect(redirect.status ?? (req.method === 'POST' ? 303 : 302), redirect.location);
       return;
     }
-    for (const [name, value] of scope.headers) res.set(name, value);
+    for (const [name, value] of headers) res.set(name, value);
     const body = fillCsrfTokens(injectCsrfFields(html), () => safeToken(req, res));
-    res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
+    res.status(status ?? statusAfter(raised)).set('Cache-Control', 'no-store').type('html').send(body);
   }
 
   function safeToken(req: Request, res: Response): string {
@@ -116,35 +112,29 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   }
 
   async function renderPage(req: Request, res: Response, match: PageMatch): Promise<void> {
-    const scope = new PageScope(req, res, options.resume);
-    await reserveGuestBudget(scope, match);
+    const scope = newScope(req, res);
+    const files = [match.file, ...match.layouts];
+    const page: PageInfo = { files, mayCall: (name) => scan.mayCall(files, name) };
+    for (const plugin of options.plugins) await plugin.beforeRender?.(scope, page);
     let html: string | undefined;
     let failure: unknown;
     try {
-      html = await render(match.file, match.layouts, templateData(scope, match.params), scope);
+      html = await run(scope, match);
     } catch (error) {
       failure = error;
+      scope.work.discard(); // a render that failed leaves nothing behind
     }
-    // Cleanup deleted this guest after the request was authenticated: sign the visitor out
-    // (new session, resume cookie cleared) and load the page again, which then renders signed out.
-    const gone = findCause(failure, AccountGoneError);
-    const vanished = gone !== undefined && gone.accountId === scope.auth?.id;
-    if (vanished) scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
-    // A sign-in made before a failure is already a fact in the database: commit it regardless.
-    await scope.commit();
-    settleGuestBudget(scope);
-    if (vanished) return res.redirect(303, safeNextPath(req.originalUrl));
+    let answer: { redirect: string } | void = undefined;
+    for (const plugin of options.plugins) answer = (await plugin.afterRender?.(scope, { failure })) ?? answer;
+    if (answer) return res.redirect(303, answer.redirect);
     if (html === undefined) return failed(req, res, match.file, failure);
-    if (scope.notFound) return renderError(req, res, 404);
-    send(scope, html, scope.status ?? statusAfter(scope.raised));
+    if (scope.outcome.notFound) return renderError(req, res, 404);
+    send(scope, html);
   }
 
   function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {
     const appError = findCause(error, AppError);
-    if (appError) {
-      const retryAfterSeconds = appError instanceof AuthError ? appError.retryAfterSeconds : undefined;
-      return renderError(req, res, httpStatusOf(appError.code), { message: appError.message, retryAfterSeconds });
-    }
+    if (appError) return renderError(req, res, appError.status, { message: appError.message, retryAfterSeconds: appError.retryAfterSeconds });
     options.log(`Error rendering ${file} (${req.method} ${req.originalUrl}):\n${describe(error)}`);
     return renderError(req, res, 500, { detail: options.showErrors ? describe(error) : undefined });
   }
@@ -155,10 +145,10 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     const error = { status, title: known.title, message: details.message ?? known.message, detail: details.detail, back: refererPath(req) };
     if (details.retryAfterSeconds) res.set('Retry-After', String(details.retryAfterSeconds));
     try {
-      req.auth ??= null;
-      const scope = new PageScope(req, res, options.resume);
+      const scope = newScope(req, res);
       const file = status === 404 && has404Page ? '_404.eta' : '_error.eta';
       const html = await render(file, routeTable().rootLayouts, { ...templateData(scope, {}), error }, scope);
+      scope.work.discard(); // an error page shows; it changes nothing
       const body = fillCsrfTokens(injectCsrfFields(html), () => safeToken(req, res));
       res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
     } catch (renderFailure) {
@@ -182,20 +172,13 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
 
 /**
  * A page that caught a helper's error and rendered its own message answers with that error's
- * status (422 for a bad email, 409 for one in use...). Guest sign-in being unavailable is the
- * exception: a page that catches it still works, and crawlers index it as a normal page.
+ * status (422 for a bad email, 409 for one in use...), unless the error says otherwise (guest
+ * sign-in unavailable); a programming error the page caught still makes it a 500.
  */
-function statusAfter(raised: readonly AppError[]): number {
-  const last = raised.filter((error) => error.code !== 'anonymous_disabled').at(-1);
-  return last ? httpStatusOf(last.code) : 200;
-}
-
-/** Eta wraps errors thrown in templates (with file and line); a helper's or store's error is the cause. */
-function findCause<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
-  for (let current = error; current; current = (current as { cause?: unknown }).cause) {
-    if (current instanceof type) return current;
-  }
-  return undefined;
+function statusAfter(raised: readonly Error[]): number {
+  const last = raised.filter((error) => !(error instanceof AppError) || error.setsPageStatus).at(-1);
+  if (!last) return 200;
+  return last instanceof AppError ? last.status : 500;
 }
 
 /** Eta's errors already say file, line and the template around it; others need their stack. */
@@ -203,3 +186,4 @@ function describe(error: unknown): string {
   if (error instanceof EtaError) return error.message;
   return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }
+

@@ -1,92 +1,140 @@
 import type { Request, Response } from 'express';
-import { AppError } from '../errors.ts';
-import { BROWSER_SESSION_KEYS, regenerateSession, signInSession, type ResumeCookie } from '../auth/session-auth.ts';
-import type { AuthRecord } from '../auth/user-store.ts';
-import type { Reservation } from '../http/rate-limit.ts';
+import type { UnitOfWork } from '../db/unit-of-work.ts';
+import { AppError, ProgrammingError } from '../errors.ts';
 import { sameSiteRedirect } from '../http/same-site-paths.ts';
-
-export type IdentityChange =
-  /** `resumeToken`: a string sets the guest's resume cookie, null clears it. */
-  | { kind: 'signIn'; record: AuthRecord; resumeToken: string | null; activeAt: number }
-  | { kind: 'signOut'; forgetGuest: boolean };
 
 export interface FlashMessage { type: string; message: string }
 
-// Signing out keeps only the messages to show next: the cart and CSRF secret were the account's.
-const CARRY_ON_SIGN_OUT = ['flash'];
+/** Who the page is rendered for, as far as the page runtime needs to know (`request.auth`). */
+export interface Visitor { readonly id: string; readonly isAnonymous: boolean }
+
+declare module 'express-session' {
+  interface SessionData { flash?: FlashMessage[] }
+}
+
+/** A service call that returned a promise: settled before the render commits. */
+interface TrackedCall { settled: Promise<unknown>; failure?: { error: unknown }; observed: boolean }
+
+/** What a render decided, read by the runtime once the template has run. */
+export interface RenderOutcome {
+  redirect: { location: string; status: number | undefined } | undefined;
+  status: number | undefined;
+  headers: ReadonlyArray<readonly [string, string]>;
+  /** AppErrors helpers and services raised, caught by the template or not: they set the status. */
+  raised: readonly Error[];
+  notFound: boolean;
+}
 
 /**
- * Everything one page render may change, recorded while the template runs (helpers are
- * synchronous and must not throw for control flow) and applied by `commit()` afterwards.
+ * One page render: what the template may change, recorded while it runs (helpers are
+ * synchronous and must not throw for control flow) and read by the runtime afterwards, and the
+ * render's unit of work. Helpers and plug-ins change it through its methods only.
  */
 export class PageScope {
-  auth: AuthRecord | null;
-  redirectTo: { location: string; status: number | undefined } | undefined;
-  status: number | undefined;
-  readonly headers: Array<[string, string]> = [];
-  /** AppErrors that helpers and services raised, caught by the template or not: they set the status. */
-  readonly raised: AppError[] = [];
-  /** Set by `notFound()`: the runtime answers with the 404 page. */
-  notFound = false;
-  identity: IdentityChange | undefined;
-  /** A new resume token for the current guest, when their browser had lost theirs. */
-  resumeToken: string | undefined;
-  guestBudget: Reservation | undefined;
-  /** Guests created this request: the reservation pays for one; more are counted afterwards. */
-  guestsCreated = 0;
   readonly messages: FlashMessage[];
-  readonly services = new Map<string, unknown>();
+  #visitor: Visitor | null;
+  #redirect: RenderOutcome['redirect'];
+  #status: number | undefined;
+  readonly #headers: Array<[string, string]> = [];
+  readonly #raised: Error[] = [];
+  #notFound = false;
+  readonly #services = new Map<string, unknown>();
+  readonly #calls: TrackedCall[] = [];
 
-  constructor(readonly req: Request, readonly res: Response, private readonly resume: ResumeCookie) {
-    this.auth = req.auth;
+  constructor(readonly req: Request, readonly res: Response, readonly work: UnitOfWork, visitor: Visitor | null) {
+    this.#visitor = visitor;
     this.messages = req.session?.flash ?? [];
     if (req.session?.flash) delete req.session.flash;
   }
 
-  raise(error: AppError): never {
-    this.raised.push(error);
-    throw error;
-  }
-
-  /** Runs a helper, remembering any AuthError it throws. */
-  async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof AppError) this.raised.push(error);
-      throw error;
-    }
-  }
-
-  changeIdentity(change: IdentityChange): void {
-    this.identity = change;
-    this.auth = change.kind === 'signIn' ? change.record : null;
-  }
+  /** The signed-in visitor; it follows sign-ins made earlier in the same render. */
+  get visitor(): Visitor | null { return this.#visitor; }
+  setVisitor(visitor: Visitor | null): void { this.#visitor = visitor; }
 
   redirect(location: string, status?: number): void {
-    this.redirectTo = { location: sameSiteRedirect(location), status };
+    this.#redirect = { location: sameSiteRedirect(location), status };
   }
+
+  setStatus(code: number): void { this.#status = code; }
+  setHeader(name: string, value: string): void { this.#headers.push([name, value]); }
+  markNotFound(): void { this.#notFound = true; }
 
   flash(type: string, message: string): void {
     (this.req.session.flash ??= []).push({ type, message });
   }
 
-  /** Applies the identity change: new session id, session contents, resume cookie. */
-  async commit(): Promise<void> {
-    const { req, res, identity } = this;
-    if (identity?.kind === 'signIn') {
-      await regenerateSession(req, BROWSER_SESSION_KEYS);
-      signInSession(req, identity.record, identity.activeAt);
-      if (identity.resumeToken) this.resume.set(res, identity.resumeToken);
-      else if (identity.resumeToken === null && (this.resume.read(req) || this.resume.readPaused(req))) this.resume.clear(res);
-    } else if (identity?.kind === 'signOut') {
-      await regenerateSession(req, CARRY_ON_SIGN_OUT);
-      const token = this.resume.read(req);
-      if (identity.forgetGuest) this.resume.clear(res);
-      else if (token) this.resume.pause(res, token);
-    }
-    if (this.resumeToken && identity === undefined) this.resume.set(res, this.resumeToken);
-    req.auth = this.auth;
+  /** Records an error a helper throws, so the page answers with its status even if the template catches it. */
+  raise(error: AppError | ProgrammingError): never {
+    this.#raised.push(error);
+    throw error;
   }
 
+  /** Runs a helper, remembering any AppError it throws. */
+  async guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof AppError) this.#raised.push(error);
+      throw error;
+    }
+  }
+
+  /** The request's instance of a service, made on first use. */
+  service(name: string, make: () => object): unknown {
+    if (!this.#services.has(name)) this.#services.set(name, this.#tracked(make()));
+    return this.#services.get(name);
+  }
+
+  /**
+   * The service with every call that returns a promise tracked: a template may leave one
+   * un-awaited (seed 003's `cart.associateWithUser(id)`), and the runtime still finishes it, in
+   * order, before it answers. A failure the template looked at (`await`, `.catch`) is its own
+   * business; one it never looked at fails the render.
+   */
+  #tracked(service: object): object {
+    return new Proxy(service, {
+      get: (target, key, receiver) => {
+        const value: unknown = Reflect.get(target, key, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result: unknown = (value as (...args: unknown[]) => unknown).apply(target, args);
+          return isPromise(result) ? this.#track(result) : result;
+        };
+      },
+    });
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    const call: TrackedCall = { settled: promise, observed: false };
+    promise.catch((error: unknown) => { call.failure = { error }; });
+    this.#calls.push(call);
+    const watched = Object.create(promise) as Promise<T>;
+    watched.then = ((onFulfilled, onRejected) => {
+      call.observed = true;
+      return promise.then(onFulfilled, onRejected);
+    }) as Promise<T>['then'];
+    watched.catch = ((onRejected) => watched.then(undefined, onRejected)) as Promise<T>['catch'];
+    watched.finally = ((onFinally) => watched.then(
+      (value) => { onFinally?.(); return value; },
+      (error: unknown) => { onFinally?.(); throw error; },
+    )) as Promise<T>['finally'];
+    return watched;
+  }
+
+  /** Waits for every tracked call; throws the first failure the template never looked at. */
+  async settleCalls(): Promise<void> {
+    for (let i = 0; i < this.#calls.length; i++) {
+      const call = this.#calls[i]!;
+      await call.settled.catch(() => {});
+      if (call.failure && !call.observed) throw call.failure.error;
+    }
+  }
+
+  get outcome(): RenderOutcome {
+    return { redirect: this.#redirect, status: this.#status, headers: this.#headers, raised: this.#raised, notFound: this.#notFound };
+  }
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

@@ -1,10 +1,7 @@
 import type { Request } from 'express';
-import { createAccountWrite } from '../db/account-writes.ts';
-import type { Db } from '../db/open.ts';
+import type { UnitOfWork } from '../db/unit-of-work.ts';
 import { ShopError } from './errors.ts';
-import type { Product, ProductStore } from './products.ts';
-
-export interface CartLine extends Product { productId: string; quantity: number; lineCents: number }
+import type { CartLine, CartStore, Product, ProductStore } from './stores.ts';
 
 /** A signed-out visitor's cart, kept in their session as product id → quantity. */
 type SessionCart = Record<string, number>;
@@ -13,87 +10,87 @@ declare module 'express-session' {
   interface SessionData { cart?: SessionCart }
 }
 
-export type CartStore = ReturnType<typeof createCartStore>;
-
-/** Signed-in carts: `cart_items` rows keyed by account id (they go when the account goes). */
-export function createCartStore(db: Db) {
-  const lines = db.prepare(`SELECT p.id AS productId, p.id, p.name, p.description, p.price_cents AS priceCents,
-      p.image, c.quantity, p.price_cents * c.quantity AS lineCents
-    FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.account_id = ? ORDER BY c.added_at, p.position`);
-  const add = db.prepare(`INSERT INTO cart_items (account_id, product_id, quantity, added_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (account_id, product_id) DO UPDATE SET quantity = min(99, quantity + excluded.quantity)`);
-  const set = db.prepare('UPDATE cart_items SET quantity = ? WHERE account_id = ? AND product_id = ?');
-  const remove = db.prepare('DELETE FROM cart_items WHERE account_id = ? AND product_id = ?');
-  const clear = db.prepare('DELETE FROM cart_items WHERE account_id = ?');
-  const forAccount = createAccountWrite(db);
-  const move = db.prepare(`INSERT INTO cart_items (account_id, product_id, quantity, added_at)
-    SELECT ?, product_id, quantity, added_at FROM cart_items WHERE account_id = ?
-    ON CONFLICT (account_id, product_id) DO UPDATE SET quantity = min(99, quantity + excluded.quantity)`);
-
-  return {
-    lines: (accountId: string) => lines.all(accountId) as CartLine[],
-    add: (accountId: string, productId: string, quantity: number, now: number) =>
-      forAccount(accountId, () => void add.run(accountId, productId, quantity, now)),
-    set: (accountId: string, productId: string, quantity: number) => void set.run(quantity, accountId, productId),
-    remove: (accountId: string, productId: string) => void remove.run(accountId, productId),
-    clear: (accountId: string) => void clear.run(accountId),
-    /** Adds one account's lines to another's (a guest merging into an account); the caller deletes the source. */
-    moveAll: (fromId: string, toId: string) => void move.run(toId, fromId),
-  };
-}
-
 export function parseQuantity(raw: unknown): number {
   const quantity = typeof raw === 'string' && /^\d{1,2}$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!(quantity >= 1 && quantity <= 99)) throw new ShopError('invalid_quantity', 'quantity');
   return quantity;
 }
 
+export interface Cart {
+  lines(): Promise<CartLine[]>;
+  count(): Promise<number>;
+  totalCents(): Promise<number>;
+  /** Adds `quantity` of a product; resolves to the product. */
+  add(productId: unknown, quantity: unknown): Promise<Product>;
+  update(productId: unknown, quantity: unknown): Promise<void>;
+  remove(productId: unknown): Promise<void>;
+  /**
+   * Moves the session cart onto the account `id` (stored under that id). Synchronous, as seed
+   * 003 calls it right after `signInAnonymously()`: the lines are queued on the render's unit of
+   * work behind the new guest, and commit with it or not at all.
+   */
+  associateWithUser(id: string): void;
+}
+
 /**
  * The cart a page sees through `resolve('cart')`: in the session until the visitor signs in,
- * then in SQLite under their account id. A session cart met by a signed-in visitor is moved
- * over, so signing in from checkout never loses it.
+ * then stored under their account id. A session cart met by a signed-in visitor is moved over,
+ * so signing in from checkout never loses it.
  */
-export function createCart(deps: { req: Request; accountId: () => string | null; carts: CartStore; products: ProductStore; now(): number }) {
-  const { req, carts, products, now } = deps;
+export function createCart(deps: {
+  req: Request; accountId: () => string | null; carts: CartStore; products: ProductStore; work: UnitOfWork; now(): number;
+}): Cart {
+  const { req, carts, products, work, now } = deps;
 
-  function product(id: unknown): Product {
-    const found = products.find(id);
+  async function product(id: unknown): Promise<Product> {
+    const found = typeof id === 'string' ? await products.find(id) : null;
     if (!found) throw new ShopError('unknown_product', 'productId');
     return found;
   }
 
-  function signedInAccount(): string | null {
+  /** The session's lines as writes onto account `id`, taking them out of the session. */
+  function takeSessionLines(id: string) {
+    const lines = Object.entries(req.session.cart ?? {});
+    delete req.session.cart;
+    return lines.map(([productId, quantity]) => carts.add(id, productId, quantity, now()));
+  }
+
+  /** The signed-in account, with any cart still in the session moved onto it first. */
+  async function signedInAccount(): Promise<string | null> {
     const id = deps.accountId();
-    if (id && req.session.cart) cart.associateWithUser(id);
+    const [first, ...rest] = id ? takeSessionLines(id) : [];
+    if (first) await work.run(first, ...rest);
     return id;
   }
 
   // A page reads the cart several times (header badge, lines, total): read it once until it changes.
-  let cached: { accountId: string | null; lines: CartLine[] } | undefined;
-  function readLines(): CartLine[] {
-    const id = signedInAccount();
+  let cached: { accountId: string | null; lines: Promise<CartLine[]> } | undefined;
+  async function readLines(): Promise<CartLine[]> {
+    const id = await signedInAccount();
     if (id) return carts.lines(id);
-    return Object.entries(req.session.cart ?? {}).flatMap(([productId, quantity]) => {
-      const found = products.find(productId);
-      return found ? [{ ...found, productId, quantity, lineCents: found.priceCents * quantity }] : [];
-    });
+    const lines: CartLine[] = [];
+    for (const [productId, quantity] of Object.entries(req.session.cart ?? {})) {
+      const found = await products.find(productId);
+      if (found) lines.push({ ...found, productId, quantity, lineCents: found.priceCents * quantity });
+    }
+    return lines;
   }
 
-  const cart = {
-    lines(): CartLine[] {
+  const cart: Cart = {
+    lines() {
       const accountId = deps.accountId();
       if (!cached || cached.accountId !== accountId) cached = { accountId, lines: readLines() };
       return cached.lines;
     },
-    count: () => cart.lines().reduce((sum, line) => sum + line.quantity, 0),
-    totalCents: () => cart.lines().reduce((sum, line) => sum + line.lineCents, 0),
+    count: async () => (await cart.lines()).reduce((sum, line) => sum + line.quantity, 0),
+    totalCents: async () => (await cart.lines()).reduce((sum, line) => sum + line.lineCents, 0),
 
-    add(productId: unknown, rawQuantity: unknown): Product {
+    async add(productId, rawQuantity) {
       cached = undefined;
-      const found = product(productId);
       const quantity = parseQuantity(rawQuantity);
-      const id = signedInAccount();
-      if (id) carts.add(id, found.id, quantity, now());
+      const found = await product(productId);
+      const id = await signedInAccount();
+      if (id) await work.run(carts.add(id, found.id, quantity, now()));
       else {
         const lines = (req.session.cart ??= {});
         lines[found.id] = Math.min(99, (lines[found.id] ?? 0) + quantity);
@@ -101,35 +98,27 @@ export function createCart(deps: { req: Request; accountId: () => string | null;
       return found;
     },
 
-    update(productId: unknown, rawQuantity: unknown): void {
+    async update(productId, rawQuantity) {
       cached = undefined;
-      const found = product(productId);
       const quantity = parseQuantity(rawQuantity);
-      const id = signedInAccount();
-      if (id) carts.set(id, found.id, quantity);
+      const found = await product(productId);
+      const id = await signedInAccount();
+      if (id) await work.run(carts.set(id, found.id, quantity));
       else if (req.session.cart?.[found.id]) req.session.cart[found.id] = quantity;
     },
 
-    remove(productId: unknown): void {
+    async remove(productId) {
       cached = undefined;
-      const found = product(productId);
-      const id = signedInAccount();
-      if (id) carts.remove(id, found.id);
+      const found = await product(productId);
+      const id = await signedInAccount();
+      if (id) await work.run(carts.remove(id, found.id));
       else if (req.session.cart) delete req.session.cart[found.id];
     },
 
-    /** Moves the session cart onto the account `id` (stored in SQLite, keyed by that id). */
-    associateWithUser(id: string): void {
+    associateWithUser(id) {
       cached = undefined;
-      const lines = req.session.cart;
-      if (!lines) return;
-      for (const [productId, quantity] of Object.entries(lines)) {
-        if (products.find(productId)) carts.add(id, productId, quantity, now());
-      }
-      delete req.session.cart;
+      for (const write of takeSessionLines(id)) work.defer(write);
     },
   };
   return cart;
 }
-
-export type Cart = ReturnType<typeof createCart>;

@@ -10,9 +10,18 @@ const messages: Record<ShopErrorCode, string> = {
   invalid_note: 'Notes need some text, at most 2,000 characters.',
 };
 
+// A Record, so that a new code without a status is a compile error.
+const statuses: Record<ShopErrorCode, number> = {
+  unknown_product: 404,
+  invalid_quantity: 422,
+  empty_cart: 409,
+  invalid_field: 422,
+  invalid_note: 422,
+};
+
 export class ShopError extends AppError<ShopErrorCode> {
   constructor(code: ShopErrorCode, field?: string) {
-    super(code, messages[code], field);
+    super(code, messages[code], { status: statuses[code], field });
     this.name = 'ShopError';
   }
 }

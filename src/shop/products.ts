@@ -1,6 +1,6 @@
-import type { Db } from '../db/open.ts';
+import type { Product } from './stores.ts';
 
-export interface Product { id: string; name: string; description: string; priceCents: number; image: string }
+/** The shop's catalogue: the products table is made to match it at every start. */
 
 export const catalogue: readonly Product[] = [
   { id: 'ember-mug', name: 'Ember Mug', description: 'Stoneware mug with a speckled glaze that keeps coffee warm a little longer.', priceCents: 1800, image: '/products/ember-mug.svg' },
@@ -16,24 +16,3 @@ export const catalogue: readonly Product[] = [
   { id: 'candle', name: 'Cedar Candle', description: 'Soy wax candle with cedar and vetiver, about 45 hours of burn.', priceCents: 2400, image: '/products/candle.svg' },
   { id: 'tote-bag', name: 'Canvas Tote', description: 'Heavy cotton canvas tote with an inside pocket and long handles.', priceCents: 2200, image: '/products/tote-bag.svg' },
 ];
-
-export type ProductStore = ReturnType<typeof createProductStore>;
-
-export function createProductStore(db: Db) {
-  const upsert = db.prepare(`INSERT INTO products (id, name, description, price_cents, image, position)
-    VALUES (@id, @name, @description, @priceCents, @image, @position)
-    ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description,
-      price_cents = excluded.price_cents, image = excluded.image, position = excluded.position`);
-  const columns = 'id, name, description, price_cents AS priceCents, image';
-  const all = db.prepare(`SELECT ${columns} FROM products ORDER BY position`);
-  const one = db.prepare(`SELECT ${columns} FROM products WHERE id = ?`);
-
-  return {
-    /** Loads the catalogue above; prices are kept in sync with this file at every start. */
-    seed(): void {
-      db.transaction(() => catalogue.forEach((product, position) => upsert.run({ ...product, position })))();
-    },
-    list: () => all.all() as Product[],
-    find: (id: unknown) => (typeof id === 'string' ? (one.get(id) as Product | undefined) ?? null : null),
-  };
-}

@@ -26,7 +26,7 @@ export interface ProductStore {
 /** Signed-in carts, keyed by account id (they go when the account goes). */
 export interface CartStore {
   lines(accountId: string): Promise<CartLine[]>;
-  /** Adds to a line (at most 99). */
+  /** Adds to a line (at most 99); a product that is not listed adds nothing. */
   add(accountId: string, productId: string, quantity: number, now: number): Write;
   set(accountId: string, productId: string, quantity: number): Write;
   remove(accountId: string, productId: string): Write;

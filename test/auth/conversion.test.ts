@@ -170,7 +170,7 @@ describe('convertGuest() called by a page', () => {
     const browser = app.browser();
     const { record } = jsonOf<{ record: { id: string } }>((await browser.get('/guest')).text, 'result');
     const token = csrfTokenIn((await browser.get('/convert')).text)!;
-    app.ctx.users.delete(record.id);
+    await app.ctx.storage.transactor.apply(app.ctx.storage.records.delete(record.id));
     const page = await browser.post('/convert', { _csrf: token, email: 'ada@example.com', password: PASSWORD });
     expect(page.status).toBe(401);
     expect(textOf(page.text, 'error')).toBe('not_signed_in');

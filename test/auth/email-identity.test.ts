@@ -157,7 +157,7 @@ describe('the start-up report of look-alike emails', () => {
   it('names two accounts, inserted past the rule, whose emails are look-alikes, by collection and id only', async () => {
     insertAccount(app.ctx.db, 'users', 'nfc-account', 'ex\u00e1mple@example.com');
     insertAccount(app.ctx.db, 'customers', 'nfd-account', 'exa\u0301mple@example.com');
-    const report = findLookAlikeEmails(app.ctx.users);
+    const report = await findLookAlikeEmails(app.ctx.storage.records);
     expect(report.lookAlikes).toEqual([[{ collection: 'users', id: 'nfc-account' }, { collection: 'customers', id: 'nfd-account' }]]);
     expect(report.notCanonical).toEqual([{ collection: 'customers', id: 'nfd-account' }]);
     const lines = describeLookAlikes(report);
@@ -167,14 +167,14 @@ describe('the start-up report of look-alike emails', () => {
 
   it('names accounts whose stored email the rule now refuses', async () => {
     insertAccount(app.ctx.db, 'users', 'hidden-space', 'ze\u200bro@example.com');
-    expect(findLookAlikeEmails(app.ctx.users)).toEqual({ lookAlikes: [], refused: [{ collection: 'users', id: 'hidden-space' }], notCanonical: [] });
+    expect(await findLookAlikeEmails(app.ctx.storage.records)).toEqual({ lookAlikes: [], refused: [{ collection: 'users', id: 'hidden-space' }], notCanonical: [] });
   });
 
   it('reports nothing for a database of accounts registered through the app, and ignores guests', async () => {
     await register(app.browser(), 'one@example.com');
     await register(app.browser(), 'two@bücher.example');
     await becomeGuest(app.browser());
-    const report = findLookAlikeEmails(app.ctx.users);
+    const report = await findLookAlikeEmails(app.ctx.storage.records);
     expect(report).toEqual({ lookAlikes: [], refused: [], notCanonical: [] });
     expect(describeLookAlikes(report)).toEqual([]);
   });
@@ -183,12 +183,12 @@ describe('the start-up report of look-alike emails', () => {
     const dir = tempDataDir();
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10' });
     try {
-      const first = createContext(config);
+      const first = await createContext(config);
       insertAccount(first.db, 'users', 'with-dot', 'dot@example.com.');
       insertAccount(first.db, 'users', 'without-dot', 'dot@example.com');
       await first.close();
       const lines: string[] = [];
-      const second = createContext(config, { log: (line) => lines.push(line) });
+      const second = await createContext(config, { log: (line) => lines.push(line) });
       const emails = second.db.prepare('SELECT email FROM users ORDER BY id').pluck().all();
       await second.close();
       expect(lines).toEqual([

@@ -128,7 +128,7 @@ describe('sign-in and sign-up attempts (LOGIN_RATE_LIMIT=3)', () => {
 
   it('answers 429 with Retry-After after 3 attempts from one IP, even with the right password', async () => {
     app = await startApp({ LOGIN_RATE_LIMIT: '3' });
-    await app.ctx.accounts.register(null, { email: 'owner@example.com', password: PASSWORD });
+    await app.ctx.accounts.register(app.ctx.storage.transactor.begin(), null, { email: 'owner@example.com', password: PASSWORD });
     for (const email of ['a@example.com', 'b@example.com', 'c@example.com']) {
       expect((await logIn(email, 'wrong password')).status).toBe(401);
     }
@@ -140,7 +140,7 @@ describe('sign-in and sign-up attempts (LOGIN_RATE_LIMIT=3)', () => {
 
   it('answers 429 after 3 attempts on one account, whatever IP they come from', async () => {
     app = await startApp({ LOGIN_RATE_LIMIT: '3', TRUST_PROXY: 'loopback' });
-    await app.ctx.accounts.register(null, { email: 'target@example.com', password: PASSWORD });
+    await app.ctx.accounts.register(app.ctx.storage.transactor.begin(), null, { email: 'target@example.com', password: PASSWORD });
     for (let i = 1; i <= 3; i++) {
       expect((await logIn('Target@example.com', `guess number ${i}`, `203.0.113.${i}`)).status).toBe(401);
     }
@@ -193,7 +193,7 @@ describe('a member whose account is flooded with wrong passwords from rotating a
 
   async function startWithOwner(): Promise<void> {
     app = await startApp({ LOGIN_RATE_LIMIT: '3', TRUST_PROXY: 'loopback' });
-    await app.ctx.accounts.register(null, { email: OWNER, password: PASSWORD });
+    await app.ctx.accounts.register(app.ctx.storage.transactor.begin(), null, { email: OWNER, password: PASSWORD });
   }
 
   it('still signs the owner in (303) from a fresh address on a browser that signed in before', async () => {
@@ -281,7 +281,7 @@ describe('a member whose account is flooded with wrong passwords from rotating a
 
   it('does not exempt a browser whose known-device cookie names the account but was not issued by the server', async () => {
     await startWithOwner();
-    const ownerId = app.ctx.users.findRegisteredByEmail(OWNER)!.id;
+    const ownerId = (await app.ctx.storage.records.findRegisteredByEmail(OWNER))!.id;
     await guessFromRotatingAddresses(3);
     const forger = app.browser();
     const token = csrfTokenIn((await forger.get('/login')).text)!;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ACTIVITY_WRITE_INTERVAL_MS } from '../../src/auth/session-auth.ts';
+import { ACTIVITY_WRITE_INTERVAL_MS } from '../../src/auth/authenticate.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountRow, becomeGuest, clearsCookie, countRows, getWithCookies, RESUME_COOKIE, SESSION_COOKIE, setCookieLine,

@@ -9,17 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { newRecordId } from '../../src/auth/credentials.ts';
-import { createEventLog } from '../../src/auth/events.ts';
 import { createGuests } from '../../src/auth/guests.ts';
-import { createUserStore } from '../../src/auth/user-store.ts';
+import type { Write } from '../../src/db/unit-of-work.ts';
 import { deleteStaleGuests, type CleanupOptions, type CleanupWatch } from '../../src/cleanup/stale-guests.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openDb, openSessionDb, type Db } from '../../src/db/open.ts';
 import { openSqliteStaleGuestStore } from '../../src/db/sqlite/cleanup/stale-guest-store.ts';
-import { createCartStore } from '../../src/shop/cart.ts';
-import { createNoteStore } from '../../src/shop/notes.ts';
-import { createOrderStore } from '../../src/shop/orders.ts';
-import { createProductStore } from '../../src/shop/products.ts';
+import { createSqliteAccountStore } from '../../src/db/sqlite/account-store.ts';
+import { createSqliteEventLog } from '../../src/db/sqlite/event-log.ts';
+import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from '../../src/db/sqlite/shop-stores.ts';
+import { applySqliteWrite } from '../../src/db/sqlite/unit-of-work.ts';
+import { catalogue } from '../../src/shop/products.ts';
+import type { UnitOfWork } from '../../src/db/unit-of-work.ts';
 
 export const DAY = 86_400_000;
 export const COLLECTIONS = ['users', 'customers'] as const;
@@ -35,15 +36,27 @@ export type Shop = ReturnType<typeof openShop>;
 export function openShop(dataDir: string) {
   const db = openDb(path.join(dataDir, 'app.db'));
   migrate(db, COLLECTIONS);
-  createProductStore(db).seed();
+  // The app's own SQLite stores, their writes applied at once (this harness writes outside any page).
+  const apply = <T>(write: Write<T>): T => db.transaction(() => applySqliteWrite(write))();
+  apply(createSqliteProductStore(db).seed(catalogue));
   const sessionDb = openSessionDb(path.join(dataDir, 'sessions.db'));
   const clock = { now: Date.now() };
   const now = () => clock.now;
-  const users = createUserStore(db, COLLECTIONS);
-  const guests = createGuests({ db, users, events: createEventLog(db, now), now });
-  const carts = createCartStore(db);
-  const orders = createOrderStore(db, carts);
-  const notes = createNoteStore(db);
+  const records = createSqliteAccountStore(db, COLLECTIONS);
+  const guests = createGuests({ accounts: records, events: createSqliteEventLog(db, now), now });
+  const carts = createSqliteCartStore(db);
+  const orders = createSqliteOrderStore(db, carts);
+  const notes = createSqliteNoteStore(db);
+  /** A unit of work whose writes apply as they are queued. */
+  const immediate = { defer: (write: Write<unknown>) => void apply(write) } as UnitOfWork;
+  /** The records as cleanup leaves them, read synchronously. */
+  const users = {
+    find(collection: Collection, id: string): { isAnonymous: boolean; email: string } | null {
+      const row = db.prepare(`SELECT is_anonymous, email FROM ${collection} WHERE id = ?`).get(id) as { is_anonymous: number; email: string } | undefined;
+      return row ? { isAnonymous: row.is_anonymous === 1, email: row.email } : null;
+    },
+    touch: (collection: Collection, id: string, time: number) => apply(records.touch(collection, id, time)),
+  };
 
   /** Runs `write` with the clock set `daysAgo` days back. */
   function at<T>(daysAgo: number, write: () => T): T {
@@ -56,21 +69,26 @@ export function openShop(dataDir: string) {
     /** A guest created `daysAgo` days ago; with `activeDaysAgo` it came back later (not bounced). */
     guest(daysAgo: number, options: { collection?: Collection; activeDaysAgo?: number } = {}): string {
       const collection = options.collection ?? 'users';
-      const id = at(daysAgo, () => guests.create(collection).record.id);
+      const id = at(daysAgo, () => guests.create(immediate, collection).record.id);
       if (options.activeDaysAgo !== undefined) users.touch(collection, id, Date.now() - options.activeDaysAgo * DAY);
       return id;
     },
     registered(daysAgo: number, collection: Collection = 'users'): string {
       const id = newRecordId();
-      users.insertRegistered(collection, { id, email: `${id.toLowerCase()}@example.com`, name: null, passwordHash: 'not-a-guest', now: Date.now() - daysAgo * DAY });
+      const email = `${id.toLowerCase()}@example.com`;
+      apply(records.insert(collection, {
+        id, email, username: email, name: null, passwordHash: 'not-a-guest', isAnonymous: false, now: Date.now() - daysAgo * DAY, metadata: {},
+      }));
       return id;
     },
-    cart: (id: string) => carts.add(id, 'ember-mug', 2, Date.now()),
-    note: (id: string) => notes.add(id, 'remember the milk', Date.now()),
+    cart: (id: string) => apply(carts.add(id, 'ember-mug', 2, Date.now())),
+    note: (id: string) => apply(notes.add(id, 'remember the milk', Date.now())),
     /** Places the account's cart as an order; returns the order id. */
     order(id: string): string {
-      carts.add(id, 'candle', 1, Date.now());
-      return orders.place(id, { name: 'Ada Guest', address: '1 Loop Lane', city: 'Leeds', postcode: 'LS1 1AA' }, Date.now());
+      apply(carts.add(id, 'candle', 1, Date.now()));
+      const orderId = newRecordId();
+      apply(orders.placeFromCart(id, orderId, { name: 'Ada Guest', address: '1 Loop Lane', city: 'Leeds', postcode: 'LS1 1AA' }, Date.now()));
+      return orderId;
     },
     /** A session row as connect-sqlite3 writes it; `accountId` null is a visitor who never signed in. */
     session(accountId: string | null, collection: Collection = 'users'): string {

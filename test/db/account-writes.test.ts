@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAccountWrite } from '../../src/db/account-writes.ts';
+import { createAccountWrite } from '../../src/db/sqlite/account-writes.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { openDb, type Db } from '../../src/db/open.ts';
 import { AccountGoneError } from '../../src/errors.ts';

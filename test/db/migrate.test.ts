@@ -124,17 +124,21 @@ describe('starting the app', () => {
   it('migrates by itself, and a new collection in GUEST_COLLECTIONS gets its table on the next start', async () => {
     const dir = tempDataDir();
     dirs.push(dir);
-    const first = createContext(loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10' }));
-    const guest = first.guests.create('users', {});
+    const first = await createContext(loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10' }));
+    const work = first.storage.transactor.begin();
+    const guest = first.guests.create(work, 'users', {});
+    await work.commit();
     expect(tables(first.db)).not.toContain('members');
     await first.close();
 
-    const second = createContext(loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10', GUEST_COLLECTIONS: 'users,customers,members' }));
+    const second = await createContext(loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10', GUEST_COLLECTIONS: 'users,customers,members' }));
     try {
       expect(tables(second.db)).toContain('members');
-      expect(second.users.find('users', guest.record.id)?.isAnonymous).toBe(true);
-      const member = second.guests.create('members', {});
-      expect(second.users.find('members', member.record.id)?.collection).toBe('members');
+      expect((await second.storage.records.find('users', guest.record.id))?.isAnonymous).toBe(true);
+      const work2 = second.storage.transactor.begin();
+      const member = second.guests.create(work2, 'members', {});
+      await work2.commit();
+      expect((await second.storage.records.find('members', member.record.id))?.collection).toBe('members');
     } finally {
       await second.close();
     }

@@ -99,7 +99,7 @@ describe('cookies in production', () => {
 
   it('sets __Host-gk.device for a year, with the same flags, when a member signs in with their password', async () => {
     const email = uniqueEmail('device');
-    await app.ctx.accounts.register(null, { email, password: PASSWORD });
+    await app.ctx.accounts.register(app.ctx.storage.transactor.begin(), null, { email, password: PASSWORD });
     const browser = new SecureBrowser();
     expect((await browser.submit('/login', { email, password: PASSWORD })).status).toBe(303);
     const device = browser.setCookies.find((cookie) => cookie.name === '__Host-gk.device');

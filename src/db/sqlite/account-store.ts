@@ -38,6 +38,8 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
     return false;
   }
 
+  const anyTaken = (forms: readonly string[], exceptId?: string) => forms.some((form) => emailTaken(form, exceptId));
+
   return {
     collections,
     has: (collection) => byCollection.has(collection),
@@ -57,11 +59,19 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
 
     emailTaken: async (email, exceptId) => emailTaken(email, exceptId),
 
+    async *registeredEmails() {
+      for (const [collection, statement] of byCollection) {
+        for (const row of statement.registeredEmails.iterate() as Iterable<{ id: string; email: string }>) {
+          yield { collection, id: row.id, email: row.email };
+        }
+      }
+    },
+
     insert(collection, record) {
       const insert = statements(collection).insert;
       return sqliteWrite(() => {
         // Guest addresses are made from their random id: only a real address can collide.
-        if (!record.isAnonymous && emailTaken(record.email)) throw new AuthError('email_in_use');
+        if (!record.isAnonymous && anyTaken(record.emailForms ?? [record.email])) throw new AuthError('email_in_use');
         insertAccount.run(record.id, collection);
         try {
           insert.run(...insertValues(record));
@@ -75,14 +85,17 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
     promote(collection, id, promotion) {
       const promote = statements(collection).promote;
       return sqliteWrite(() => {
-        if (emailTaken(promotion.email, id)) throw new AuthError('email_in_use');
+        if (anyTaken(promotion.emailForms ?? [promotion.email], id)) throw new AuthError('email_in_use');
+        const { email, name, passwordHash, now } = promotion;
+        let changes: number;
         try {
-          // The WHERE clause is the guard: a second, concurrent conversion changes nothing.
-          return promote.run({ ...promotion, id }).changes === 1;
+          changes = promote.run({ email, name, passwordHash, now, id }).changes;
         } catch (error) {
           if (isUniqueViolation(error)) throw new AuthError('email_in_use');
           throw error;
         }
+        // The WHERE clause is the guard: a second, concurrent conversion changes nothing.
+        if (changes !== 1) throw new AuthError('not_anonymous');
       });
     },
 
@@ -121,6 +134,7 @@ function prepare(db: Database.Database, table: string) {
     find: db.prepare(`SELECT ${RECORD_COLUMNS} FROM ${table} WHERE id = ?`),
     findRegisteredByEmail: db.prepare(`SELECT ${RECORD_COLUMNS} FROM ${table} WHERE email = ? AND is_anonymous = 0`),
     idByEmail: db.prepare(`SELECT id FROM ${table} WHERE email = ?`).pluck(),
+    registeredEmails: db.prepare(`SELECT id, email FROM ${table} WHERE is_anonymous = 0 ORDER BY id`),
     insert: db.prepare(insertRecordSql(table)),
     promote: db.prepare(`UPDATE ${table} SET email = :email, username = :email, name = :name,
       password_hash = :passwordHash, is_anonymous = 0, claimed_at = :now, last_active_at = :now

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ShopError } from '../../shop/errors.ts';
 import type { CartLine, CartStore, Note, NoteStore, Order, OrderLine, OrderStore, Product, ProductStore } from '../../shop/stores.ts';
+import { createAccountWrite } from './account-writes.ts';
 import { sqliteWrite } from './unit-of-work.ts';
 
 export function createSqliteProductStore(db: Database.Database): ProductStore {
@@ -18,15 +19,22 @@ export function createSqliteProductStore(db: Database.Database): ProductStore {
   };
 }
 
-/** The cart-line INSERT that adds to a line already there, at most 99: used by the cart and by seeding. */
-export const ADD_CART_LINE = `INSERT INTO cart_items (account_id, product_id, quantity, added_at) VALUES (?, ?, ?, ?)
+// Adds to a line already there (at most 99). A product no longer listed adds nothing: a cart kept
+// in a session since before the catalogue changed moves to the account without it.
+const ADD_CART_LINE = `INSERT INTO cart_items (account_id, product_id, quantity, added_at)
+    SELECT :accountId, id, :quantity, :now FROM products WHERE id = :productId
     ON CONFLICT (account_id, product_id) DO UPDATE SET quantity = min(99, quantity + excluded.quantity)`;
 
-export function createSqliteCartStore(db: Database.Database): CartStore & { linesNow(accountId: string): CartLine[]; clear(accountId: string): void } {
+/** The cart store, and what the order store reads and clears inside its own write. */
+export type SqliteCartStore = CartStore & { linesNow(accountId: string): CartLine[]; clear(accountId: string): void };
+
+export function createSqliteCartStore(db: Database.Database): SqliteCartStore {
   const lines = db.prepare(`SELECT p.id AS productId, p.id, p.name, p.description, p.price_cents AS priceCents,
       p.image, c.quantity, p.price_cents * c.quantity AS lineCents
     FROM cart_items c JOIN products p ON p.id = c.product_id WHERE c.account_id = ? ORDER BY c.added_at, p.position`);
   const add = db.prepare(ADD_CART_LINE);
+  // A write for a guest that cleanup deleted meanwhile fails as AccountGoneError, not as a bug.
+  const forAccount = createAccountWrite(db);
   const set = db.prepare('UPDATE cart_items SET quantity = ? WHERE account_id = ? AND product_id = ?');
   const remove = db.prepare('DELETE FROM cart_items WHERE account_id = ? AND product_id = ?');
   const clear = db.prepare('DELETE FROM cart_items WHERE account_id = ?');
@@ -36,7 +44,7 @@ export function createSqliteCartStore(db: Database.Database): CartStore & { line
   const linesNow = (accountId: string) => lines.all(accountId) as CartLine[];
   return {
     lines: async (accountId) => linesNow(accountId),
-    add: (accountId, productId, quantity, now) => sqliteWrite(() => void add.run(accountId, productId, quantity, now)),
+    add: (accountId, productId, quantity, now) => sqliteWrite(() => forAccount(accountId, () => void add.run({ accountId, productId, quantity, now }))),
     set: (accountId, productId, quantity) => sqliteWrite(() => void set.run(quantity, accountId, productId)),
     remove: (accountId, productId) => sqliteWrite(() => void remove.run(accountId, productId)),
     moveAll: (fromId, toId) => sqliteWrite(() => void move.run(toId, fromId)),
@@ -46,7 +54,7 @@ export function createSqliteCartStore(db: Database.Database): CartStore & { line
   };
 }
 
-export function createSqliteOrderStore(db: Database.Database, carts: ReturnType<typeof createSqliteCartStore>): OrderStore {
+export function createSqliteOrderStore(db: Database.Database, carts: SqliteCartStore): OrderStore {
   const insertOrder = db.prepare(`INSERT INTO orders (id, account_id, total_cents, name, address, city, postcode, created_at)
     VALUES (@id, @accountId, @totalCents, @name, @address, @city, @postcode, @createdAt)`);
   const insertLine = db.prepare(`INSERT INTO order_lines (order_id, product_id, name, unit_price_cents, quantity, position)
@@ -89,9 +97,10 @@ export function createSqliteNoteStore(db: Database.Database): NoteStore {
   const add = db.prepare('INSERT INTO notes (account_id, body, created_at) VALUES (?, ?, ?)');
   const remove = db.prepare('DELETE FROM notes WHERE id = ? AND account_id = ?');
   const move = db.prepare('UPDATE notes SET account_id = ? WHERE account_id = ?');
+  const forAccount = createAccountWrite(db);
   return {
     list: async (accountId) => list.all(accountId) as Note[],
-    add: (accountId, body, now) => sqliteWrite(() => void add.run(accountId, body, now)),
+    add: (accountId, body, now) => sqliteWrite(() => forAccount(accountId, () => void add.run(accountId, body, now))),
     remove: (accountId, id) => sqliteWrite(() => void remove.run(id, accountId)),
     moveAll: (fromId, toId) => sqliteWrite(() => void move.run(toId, fromId)),
   };

@@ -1,11 +1,10 @@
 import type { Request } from 'express';
-import type { AuthRecord } from '../auth/user-store.ts';
 import { AppError } from '../errors.ts';
 import { CSRF_PLACEHOLDER, csrfFieldHtml } from './csrf-fields.ts';
-import type { FlashMessage, PageScope } from './scope.ts';
+import type { FlashMessage, PageScope, Visitor } from './scope.ts';
 
 /** A request-scoped application service, created on first `resolve(name)` in a request. */
-export type ServiceFactory = (scope: PageScope) => unknown;
+export type ServiceFactory = (scope: PageScope) => object;
 
 /** What templates see as `request`. `auth` follows sign-ins made earlier in the same render. */
 export interface TemplateRequest {
@@ -16,7 +15,7 @@ export interface TemplateRequest {
   headers: Request['headers'];
   params: Record<string, string>;
   ip: string | undefined;
-  readonly auth: AuthRecord | null;
+  readonly auth: Visitor | null;
 }
 
 export interface TemplateHelpers {
@@ -36,7 +35,7 @@ export interface TemplateHelpers {
   attempt(work: () => unknown): Promise<AppError | null>;
 }
 
-/** The request and response helpers of the template API (the auth helpers live in auth/helpers.ts). */
+/** The request and response helpers of the template API (plug-ins add theirs, such as auth's). */
 export function requestHelpers(scope: PageScope, params: Record<string, string>,
   services: ReadonlyMap<string, ServiceFactory>): TemplateHelpers {
   const { req } = scope;
@@ -48,7 +47,7 @@ export function requestHelpers(scope: PageScope, params: Record<string, string>,
     headers: req.headers,
     params,
     ip: req.ip,
-    get auth() { return scope.auth; },
+    get auth() { return scope.visitor; },
   };
   return {
     request,
@@ -58,21 +57,18 @@ export function requestHelpers(scope: PageScope, params: Record<string, string>,
     // Records the target and returns: templates call it inside `try`, so it must not throw.
     redirect(path, options) { scope.redirect(path, options?.status); },
     resolve(name) {
-      if (scope.services.has(name)) return scope.services.get(name);
       const factory = services.get(name);
       if (!factory) throw new Error(`resolve('${name}'): no service with that name is registered`);
-      const service = factory(scope);
-      scope.services.set(name, service);
-      return service;
+      return scope.service(name, () => factory(scope));
     },
     response: {
-      status(code) { scope.status = code; },
-      header(name, value) { scope.headers.push([name, value]); },
+      status(code) { scope.setStatus(code); },
+      header(name, value) { scope.setHeader(name, value); },
     },
     csrfToken: () => CSRF_PLACEHOLDER,
     csrfField: () => csrfFieldHtml(CSRF_PLACEHOLDER),
     flash: (type, message) => scope.flash(type, message),
-    notFound() { scope.notFound = true; },
+    notFound() { scope.markNotFound(); },
     async attempt(work) {
       try {
         await scope.guard(async () => work());

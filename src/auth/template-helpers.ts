@@ -1,17 +1,20 @@
 import type { Request } from 'express';
 import { isbot } from 'isbot';
 import type { Config } from '../config.ts';
+import { AccountGoneError, findCause, ProgrammingError } from '../errors.ts';
 import { submittedToken } from '../http/csrf.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import { refererPath, safeNextPath } from '../http/same-site-paths.ts';
+import type { PagePlugin } from '../pages/plugin.ts';
 import type { PageScope } from '../pages/scope.ts';
 import type { Accounts, Credentials } from './accounts.ts';
 import { AuthError } from './errors.ts';
-import type { EventLog } from './events.ts';
+import type { GuestBudget } from './guest-budget.ts';
 import type { GuestSession, Guests } from './guests.ts';
+import { commitIdentity, type IdentityChange, type SessionKeys } from './identity.ts';
 import type { KnownDevices } from './known-devices.ts';
-import { createLoginLimits } from './login-limits.ts';
-import type { ResumeCookie } from './session-auth.ts';
-import type { AuthRecord, UserStore } from './user-store.ts';
+import type { LoginLimits } from './login-limits.ts';
+import type { ResumeCookie } from './resume-cookie.ts';
+import type { AccountStore, AuthRecord, EventLog } from './stores.ts';
 
 export interface SignInAnonymouslyOptions {
   /** The auth collection to create the guest in. @default 'users' */
@@ -29,16 +32,49 @@ export interface AuthData { token: string; record: AuthRecord }
 // Guest") get the same guest; entries live a few seconds.
 const RECENT_GUEST_MS = 10_000;
 
-export interface AuthHelperDeps {
-  config: Config; users: UserStore; guests: Guests; accounts: Accounts; events: EventLog;
-  loginLimiter: RateLimiter; knownDevices: KnownDevices; resume: ResumeCookie; now(): number;
+export interface AuthPluginDeps {
+  config: Config; records: AccountStore; guests: Guests; accounts: Accounts; events: EventLog;
+  loginLimits: LoginLimits; guestBudget: GuestBudget; knownDevices: KnownDevices;
+  resume: ResumeCookie; sessionKeys: SessionKeys; now(): number;
 }
 
-/** The auth helpers templates call, bound to one request's scope. */
-export function createAuthHelpers(deps: AuthHelperDeps) {
-  const { config, users, guests, accounts, events, loginLimiter, knownDevices, resume, now } = deps;
-  const loginLimits = createLoginLimits({ limiter: loginLimiter, users, devices: knownDevices });
+/** What one render changed of who the visitor is, applied after its writes are committed. */
+interface RenderIdentity {
+  change?: IdentityChange;
+  /**
+   * Whether the change stands even if the render fails afterwards: a sign-in whose writes were
+   * already committed (a password sign-in) does; a new guest, still queued, does not.
+   */
+  durable: boolean;
+  /** A new resume token for the current guest, when their browser had lost theirs. */
+  resumeToken?: string;
+  /** The guest this browser signed out of softly, loaded before the render for `signInAnonymously`. */
+  paused?: AuthData | null;
+}
+
+/**
+ * Auth as a page plug-in: the helpers templates call (`signInAnonymously`, `signIn`, …), bound
+ * to one render, and what auth does around every render: load the paused guest and take the
+ * guest budget before, commit the identity change after.
+ */
+export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
+  const { config, records, guests, accounts, events, loginLimits, guestBudget, knownDevices, resume, sessionKeys, now } = deps;
+  const renders = new WeakMap<PageScope, RenderIdentity>();
   const recentGuests = new Map<string, { guest: GuestSession; expires: number }>();
+
+  const stateOf = (scope: PageScope): RenderIdentity => {
+    let state = renders.get(scope);
+    if (!state) renders.set(scope, (state = { durable: false }));
+    return state;
+  };
+  const visitorOf = (scope: PageScope) => scope.visitor as AuthRecord | null;
+
+  function changeIdentity(scope: PageScope, change: IdentityChange, durable: boolean): void {
+    const state = stateOf(scope);
+    state.change = change;
+    state.durable = durable;
+    scope.setVisitor(change.kind === 'signIn' ? change.record : null);
+  }
 
   function rememberGuest(key: string, guest: GuestSession): void {
     const time = now();
@@ -60,32 +96,24 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
     return token ? `form:${token}` : undefined;
   }
 
-  return function authHelpers(scope: PageScope) {
-    const { req } = scope;
+  function helpers(scope: PageScope) {
+    const { req, work } = scope;
 
     /** The current guest's resume token: the browser's own, or a new one when it has none. */
     function tokenOf(guest: AuthRecord): string {
       const cookie = resume.read(req);
       if (cookie?.startsWith(`${guest.collection}.${guest.id}.`)) return cookie;
-      const token = guests.reissue(guest) ?? '';
-      scope.resumeToken = token;
+      const token = guests.reissue(work, guest);
+      stateOf(scope).resumeToken = token;
       return token;
     }
 
-    /** The guest this browser signed out of softly, in `collection`, if it still exists. */
-    function pausedGuest(collection: string): AuthData | null {
-      const token = resume.readPaused(req);
-      if (!token?.startsWith(`${collection}.`)) return null;
-      const record = guests.resume(token);
-      return record ? { token, record } : null;
-    }
-
     /** Runs a password-checked action on the account `email` names, within the login limits. */
-    async function limitAttempts<T>(email: unknown, work: () => Promise<T>): Promise<T> {
+    async function limitAttempts<T>(email: unknown, action: () => Promise<T>): Promise<T> {
       const attempt = await loginLimits.admit(req, email);
       let wrongPassword = false;
       try {
-        return await work();
+        return await action();
       } catch (error) {
         wrongPassword = error instanceof AuthError && error.code === 'invalid_credentials';
         throw error;
@@ -95,31 +123,33 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
     }
 
     /** The signed-in registered account, for a password-checked action counted like a login. */
-    async function registeredAttempt<T>(work: (account: AuthRecord) => Promise<T>): Promise<T> {
-      const account = scope.auth;
+    async function registeredAttempt<T>(action: (account: AuthRecord) => Promise<T>): Promise<T> {
+      const account = visitorOf(scope);
       if (!account || account.isAnonymous) throw new AuthError('not_signed_in');
-      return limitAttempts(account.email, () => work(account));
+      return limitAttempts(account.email, () => action(account));
     }
 
     /** Signs the visitor in to an account whose password they just proved, on this browser too. */
     function signInWithPassword(record: AuthRecord): void {
       knownDevices.remember(req, scope.res, record.id);
-      scope.changeIdentity({ kind: 'signIn', record, resumeToken: null, activeAt: now() });
+      changeIdentity(scope, { kind: 'signIn', record, resumeToken: null, activeAt: now() }, true);
     }
 
     return {
       /** Creates a guest record and signs the visitor in, within this request. Synchronous. */
       signInAnonymously(options: SignInAnonymouslyOptions = {}): AuthData {
         const collection = options.collection ?? 'users';
-        if (!users.has(collection)) scope.raise(new AuthError('unknown_collection'));
-        const current = scope.auth;
+        if (!records.has(collection)) {
+          scope.raise(new ProgrammingError('unknown_collection', `signInAnonymously: no auth collection "${collection}" (GUEST_COLLECTIONS)`));
+        }
+        const current = visitorOf(scope);
         if (current && !current.isAnonymous) scope.raise(new AuthError('already_signed_in'));
         if (current && current.collection === collection && !options.forceNew) {
           return { token: tokenOf(current), record: current };
         }
-        const paused = !current && !options.forceNew ? pausedGuest(collection) : null;
-        if (paused) {
-          scope.changeIdentity({ kind: 'signIn', record: paused.record, resumeToken: paused.token, activeAt: 0 });
+        const paused = !current && !options.forceNew ? stateOf(scope).paused : null;
+        if (paused && paused.record.collection === collection) {
+          changeIdentity(scope, { kind: 'signIn', record: paused.record, resumeToken: paused.token, activeAt: 0 }, true);
           return paused;
         }
         if (!config.anonymousEnabled || isbot(req.headers['user-agent'] ?? '')) {
@@ -129,51 +159,49 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
         const key = `${browser}:${collection}`;
         const entry = options.forceNew || !browser ? undefined : recentGuests.get(key);
         const recent = entry && entry.expires > now() ? entry.guest : undefined;
-        const budget = scope.guestBudget;
-        if (!recent && budget && !budget.granted) {
-          scope.raise(new AuthError('rate_limited', budget.retryAfterSeconds));
-        }
-        const guest = recent ?? createGuest(collection, options.metadata);
+        if (!recent) guestBudget.spend(scope);
+        const guest = recent ?? guests.create(work, collection, options.metadata ?? {});
         if (!recent && browser) rememberGuest(key, guest);
-        scope.changeIdentity({ kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 });
+        // A guest from the racing request is already committed (or will be by that request).
+        changeIdentity(scope, { kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 }, recent !== undefined);
         return { token: guest.token, record: guest.record };
       },
 
       /** Makes the signed-in guest a registered account, keeping its id. */
       convertGuest: (input: Credentials) => scope.guard(() => limitAttempts(input?.email, async () => {
-        const record = await accounts.convert(scope.auth, input ?? {});
+        const record = await accounts.convert(work, visitorOf(scope), input ?? {});
         signInWithPassword(record);
         return record;
       })),
 
       /** Registers a new account in `users`, or converts the signed-in guest. */
       signUp: (input: Credentials) => scope.guard(() => limitAttempts(input?.email, async () => {
-        const record = await accounts.register(scope.auth, input ?? {});
+        const record = await accounts.register(work, visitorOf(scope), input ?? {});
         signInWithPassword(record);
         return record;
       })),
 
       /** Password sign-in; a guest signing in hands their work to the account (merge handlers). */
       signIn: (input: { email: string; password: string }) => scope.guard(() => limitAttempts(input?.email, async () => {
-        const user = await accounts.verifyLogin(input?.email, input?.password);
-        const current = scope.auth;
-        if (current?.isAnonymous) accounts.merge(current, user);
-        events.record('signed_in', user.id, user.collection);
+        const user = await accounts.verifyLogin(work, input?.email, input?.password);
+        const current = visitorOf(scope);
+        if (current?.isAnonymous) await accounts.merge(work, current, user);
+        work.defer(events.record('signed_in', user.id, user.collection));
         signInWithPassword(user);
         return user;
       })),
 
       /** Changes the signed-in account's password after checking the current one. */
       changePassword: (current: unknown, next: unknown) => scope.guard(() => registeredAttempt(async (account) => {
-        await accounts.changePassword(account, current, next);
+        await accounts.changePassword(work, account, current, next);
         // A new password should not leave other sessions signed in: this one moves to a new id.
-        scope.changeIdentity({ kind: 'signIn', record: account, resumeToken: null, activeAt: now() });
+        changeIdentity(scope, { kind: 'signIn', record: account, resumeToken: null, activeAt: now() }, true);
       })),
 
       /** Deletes the signed-in registered account (password required) and every session it has. */
       deleteAccount: (password: unknown) => scope.guard(() => registeredAttempt(async (account) => {
-        await accounts.deleteAccount(account, password);
-        scope.changeIdentity({ kind: 'signOut', forgetGuest: true });
+        await accounts.deleteAccount(work, account, password);
+        changeIdentity(scope, { kind: 'signOut', forgetGuest: true }, true);
       })),
 
       /**
@@ -182,26 +210,29 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
        * user's sign-out) deletes it.
        */
       signOut(options: { forgetGuest?: boolean } = {}): void {
-        const current = scope.auth;
-        if (current) events.record('signed_out', current.id, current.collection);
+        const current = visitorOf(scope);
+        if (current) work.defer(events.record('signed_out', current.id, current.collection));
         const forgetGuest = !current?.isAnonymous || options.forgetGuest === true;
         // Forgetting must end the guest's credential, not just this browser's copy of it: a
         // resume cookie copied earlier would otherwise still sign in as them.
-        if (current?.isAnonymous && forgetGuest) guests.reissue(current);
-        scope.changeIdentity({ kind: 'signOut', forgetGuest });
+        if (current?.isAnonymous && forgetGuest) guests.reissue(work, current);
+        // Signing out stands even if the page fails afterwards.
+        changeIdentity(scope, { kind: 'signOut', forgetGuest }, true);
       },
 
       /** The signed-in record (guest or registered); otherwise redirects to sign-in and returns null. */
       requireAuth(): AuthRecord | null {
-        if (scope.auth) return scope.auth;
+        const current = visitorOf(scope);
+        if (current) return current;
         scope.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
         return null;
       },
 
       /** A registered account; guests are sent to the conversion page, others to sign-in. */
       requireRegistered(): AuthRecord | null {
-        if (scope.auth && !scope.auth.isAnonymous) return scope.auth;
-        const target = scope.auth ? '/register' : '/login';
+        const current = visitorOf(scope);
+        if (current && !current.isAnonymous) return current;
+        const target = current ? '/register' : '/login';
         scope.redirect(`${target}?next=${encodeURIComponent(req.originalUrl)}`);
         return null;
       },
@@ -216,44 +247,38 @@ export function createAuthHelpers(deps: AuthHelperDeps) {
         return refererPath(req, ['/login', '/register', '/logout']);
       },
     };
+  }
 
-    function createGuest(collection: string, metadata: Record<string, unknown> | undefined): GuestSession {
-      scope.guestsCreated++;
-      return guests.create(collection, metadata ?? {});
-    }
+  return {
+    helpers,
+
+    async beforeRender(scope, page) {
+      const visitor = visitorOf(scope);
+      const pausedToken = visitor ? undefined : resume.readPaused(scope.req);
+      if (pausedToken) {
+        const record = await guests.resume(pausedToken);
+        stateOf(scope).paused = record ? { token: pausedToken, record } : null;
+      }
+      // Registered members cannot create guests; other pages never try.
+      if ((!visitor || visitor.isAnonymous) && page.mayCall('signInAnonymously')) await guestBudget.reserve(scope);
+    },
+
+    async afterRender(scope, { failure }) {
+      const { req, res } = scope;
+      guestBudget.settle(scope);
+      const state = renders.get(scope);
+      const gone = findCause(failure, AccountGoneError);
+      if (gone && gone.accountId === (req.auth?.id ?? visitorOf(scope)?.id)) {
+        // Cleanup deleted this guest after the request was authenticated: sign the visitor out
+        // (new session, resume cookie cleared) and load the page again, which then renders signed out.
+        await commitIdentity(req, res, { kind: 'signOut', forgetGuest: true }, { resume, keys: sessionKeys });
+        req.auth = null;
+        return { redirect: safeNextPath(req.originalUrl) };
+      }
+      const change = state?.change && (failure === undefined || state.durable) ? state.change : undefined;
+      if (change) await commitIdentity(req, res, change, { resume, keys: sessionKeys });
+      else if (state?.resumeToken && failure === undefined) resume.set(res, state.resumeToken);
+      if (change) req.auth = change.kind === 'signIn' ? change.record : null;
+    },
   };
-}
-
-/** The Referer's path when it is on this site and not one of `excluded`, else `/`. */
-export function refererPath(req: Request, excluded: readonly string[] = []): string {
-  try {
-    const referer = new URL(req.headers.referer ?? '');
-    if (referer.host !== req.headers.host || excluded.includes(referer.pathname)) return '/';
-    return safeNextPath(referer.pathname + referer.search);
-  } catch {
-    return '/';
-  }
-}
-
-// `next` becomes the Location header after sign-in: a proxy with an 8 kB header buffer answers
-// 502 to a 60,000-character one. Real paths on this site are far shorter than 2 kB.
-const MAX_NEXT_PATH_LENGTH = 2048;
-
-/**
- * Same-site paths only: `//host`, `/\\host`, schemes, control characters and paths over 2 kB
- * (once percent-encoded) all fall back to `/`.
- */
-export function safeNextPath(value: unknown): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(value)) return '/';
-  try {
-    const url = new URL(value, 'http://same.site');
-    const path = url.pathname + url.search + url.hash;
-    if (path.length > MAX_NEXT_PATH_LENGTH) return '/';
-    // Check the normalised path, not the input: `/.//host` and `/x/..//host` normalise to
-    // `//host`; `/%2F%2Fhost` and `/%5Chost` become `//host` or `/\\host` wherever a proxy or
-    // browser decodes them. All of those leave the site.
-    return url.origin === 'http://same.site' && !/^\/[/\\]/.test(decodeURIComponent(path)) ? path : '/';
-  } catch {
-    return '/';
-  }
 }

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { guestEmail } from '../auth/credentials.ts';
-import type { Db } from '../db/open.ts';
-import { catalogue } from '../shop/products.ts';
-import { quoted } from '../db/sqlite/cleanup/account-tables.ts';
+import { GUEST_HASH_PREFIX, guestEmail } from '../../src/auth/credentials.ts';
+import type { Db } from '../../src/db/open.ts';
+import { createSqliteAccountStore } from '../../src/db/sqlite/account-store.ts';
+import { createSqliteEventLog } from '../../src/db/sqlite/event-log.ts';
+import { sessionRow } from '../../src/db/sqlite/session-store.ts';
+import { createSqliteCartStore } from '../../src/db/sqlite/shop-stores.ts';
+import { applySqliteWrite } from '../../src/db/sqlite/unit-of-work.ts';
+import { catalogue } from '../../src/shop/products.ts';
 
 export interface SeedOptions {
   count: number;
@@ -77,7 +81,7 @@ function makeGuests(first: number, count: number, options: SeedOptions, now: num
     guests.push({
       index,
       id: bytes.subarray(0, 15).toString('base64url'),
-      secretHash: `sha256:${bytes.subarray(15, 47).toString('base64url')}`,
+      secretHash: `${GUEST_HASH_PREFIX}${bytes.subarray(15, 47).toString('base64url')}`,
       sid: bytes.subarray(47, 71).toString('base64url'),
       createdAt: bounced ? lastActiveAt : lastActiveAt - 60_000 - (index % 3_600_000),
       lastActiveAt,
@@ -87,30 +91,31 @@ function makeGuests(first: number, count: number, options: SeedOptions, now: num
   return guests;
 }
 
+/**
+ * The app's own SQLite stores write each row, applied at once inside the chunk's transaction:
+ * a schema change is one edit, in the store, and seeding follows it.
+ */
 function prepareWrites(target: { db: Db; sessionDb: Db }, collection: string) {
   const { db, sessionDb } = target;
-  const account = db.prepare('INSERT INTO accounts (id, collection) VALUES (?, ?)');
-  const record = db.prepare(`INSERT INTO ${quoted(collection)} (id, email, username, name, password_hash, verified,
-    is_anonymous, created_at, last_active_at, claimed_at, metadata) VALUES (?, ?, ?, NULL, ?, 0, 1, ?, ?, NULL, '{}')`);
-  const event = db.prepare(`INSERT INTO auth_events (type, record_id, collection, created_at) VALUES ('guest_created', ?, ?, ?)`);
-  const cart = db.prepare('INSERT INTO cart_items (account_id, product_id, quantity, added_at) VALUES (?, ?, 1, ?)');
+  let at = 0;
+  const records = createSqliteAccountStore(db, [collection]);
+  const events = createSqliteEventLog(db, () => at);
+  const carts = createSqliteCartStore(db);
   const session = sessionDb.prepare('INSERT INTO sessions (sid, expired, sess) VALUES (?, ?, ?)');
   return {
     guest(guest: SeededGuest): void {
-      account.run(guest.id, collection);
-      record.run(guest.id, guestEmail(guest.id), `guest_${guest.id}`, guest.secretHash, guest.createdAt, guest.lastActiveAt);
-      event.run(guest.id, collection, guest.createdAt);
+      at = guest.createdAt;
+      applySqliteWrite(records.insert(collection, {
+        id: guest.id, email: guestEmail(guest.id), username: `guest_${guest.id}`, name: null,
+        passwordHash: guest.secretHash, isAnonymous: true, now: guest.createdAt, metadata: {},
+      }));
+      if (guest.lastActiveAt !== guest.createdAt) applySqliteWrite(records.touch(collection, guest.id, guest.lastActiveAt));
+      applySqliteWrite(events.record('guest_created', guest.id, collection));
     },
-    cart: (guest: SeededGuest, productId: string) => void cart.run(guest.id, productId, guest.lastActiveAt),
+    cart: (guest: SeededGuest, productId: string) => applySqliteWrite(carts.add(guest.id, productId, 1, guest.lastActiveAt)),
     session(guest: SeededGuest, now: number, ttlMs: number): void {
-      // What express-session hands connect-sqlite3 for a signed-in guest.
-      const expired = now + ttlMs;
-      const sess = {
-        cookie: { originalMaxAge: ttlMs, expires: new Date(expired).toISOString(), httpOnly: true, path: '/', sameSite: 'lax' },
-        auth: { id: guest.id, collection },
-        activeAt: guest.lastActiveAt,
-      };
-      session.run(guest.sid, expired, JSON.stringify(sess));
+      const row = sessionRow({ id: guest.id, collection }, { activeAt: guest.lastActiveAt, ttlMs, now });
+      session.run(guest.sid, row.expired, row.sess);
     },
   };
 }

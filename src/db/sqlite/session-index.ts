@@ -1,11 +1,5 @@
 import type sqlite3 from 'sqlite3';
-
-export interface SessionIndex {
-  /** Ends every session of an account (all its devices); resolves to how many. */
-  deleteForAccount(id: string): Promise<number>;
-  /** Removes expired sessions in small batches, so the store's own writes are never held up long. */
-  purgeExpired(now: number): Promise<number>;
-}
+import type { SessionIndex } from '../../auth/stores.ts';
 
 const PURGE_BATCH = 1000;
 

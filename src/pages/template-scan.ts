@@ -2,18 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /**
- * Which pages may create a guest. `signInAnonymously()` is synchronous, so the page runtime takes
- * a guest rate-limit point before the render and holds it until the render ends; a page that
- * cannot create a guest must not hold one, or a burst of ordinary page views behind one NAT
- * would refuse a real new guest. So we read the template sources: the page, its layouts, and
- * every template they include by a literal path, recursively.
+ * Which helpers a page may call, read from the template sources: the page, its layouts, and every
+ * template they include by a literal path, recursively. Plug-ins prepare only for pages that need
+ * it: `signInAnonymously()` is synchronous, so auth takes a guest rate-limit point before the
+ * render, and a page that cannot create a guest must not hold one, or a burst of ordinary page
+ * views behind one NAT would refuse a real new guest.
  */
-export interface GuestScan {
-  /** Whether rendering these templates (paths relative to the pages folder) may call `signInAnonymously`. */
-  mayCreateGuest(files: readonly string[]): boolean;
+export interface TemplateScan {
+  /** Whether rendering these templates (paths relative to the pages folder) may call the helper `name`. */
+  mayCall(files: readonly string[], name: string): boolean;
 }
-
-const SIGN_IN = /\bsignInAnonymously\b/;
 const INCLUDE = /\b(?:includeAsync|include|layout)\s*\(\s*/g;
 // A whole first argument that is one string literal (no `${}`), as in include('/_private/x', data).
 const LITERAL = /^(?:'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`)\s*[,)]/;
@@ -22,7 +20,7 @@ const LITERAL = /^(?:'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`)\s*[,)]/;
  * In production (`cache`) each page is scanned once, like its compiled template; in development
  * it is scanned on every request, so an edited template counts at once, as it renders at once.
  */
-export function createGuestScan(pagesDir: string, options: { cache: boolean }): GuestScan {
+export function createTemplateScan(pagesDir: string, options: { cache: boolean }): TemplateScan {
   const views = path.resolve(pagesDir);
   const scanned = new Map<string, boolean>();
 
@@ -43,7 +41,7 @@ export function createGuestScan(pagesDir: string, options: { cache: boolean }): 
     return /^[/\\]/.test(file) ? path.join(views, file.replace(/^[/\\]+/, '')) : path.join(path.dirname(from), file);
   }
 
-  function scan(files: readonly string[]): boolean {
+  function scan(files: readonly string[], mention: RegExp): boolean {
     const pending = files.map((file) => path.join(views, file));
     const seen = new Set<string>();
     for (let file = pending.pop(); file !== undefined; file = pending.pop()) {
@@ -56,9 +54,9 @@ export function createGuestScan(pagesDir: string, options: { cache: boolean }): 
       } catch {
         continue; // a missing template fails its render anyway
       }
-      if (SIGN_IN.test(source)) return true;
+      if (mention.test(source)) return true;
       for (const target of includesOf(source, file)) {
-        // A computed path could name any template: assume it may create a guest.
+        // A computed path could name any template: assume it may call the helper.
         if (target === null) return true;
         pending.push(target);
       }
@@ -67,11 +65,12 @@ export function createGuestScan(pagesDir: string, options: { cache: boolean }): 
   }
 
   return {
-    mayCreateGuest(files) {
-      if (!options.cache) return scan(files);
-      const key = files.join('\n');
+    mayCall(files, name) {
+      const mention = new RegExp(`\\b${name}\\b`);
+      if (!options.cache) return scan(files, mention);
+      const key = `${name}\n${files.join('\n')}`;
       let result = scanned.get(key);
-      if (result === undefined) scanned.set(key, (result = scan(files)));
+      if (result === undefined) scanned.set(key, (result = scan(files, mention)));
       return result;
     },
   };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createGuestScan } from '../../src/pages/guest-scan.ts';
+import { createTemplateScan } from '../../src/pages/template-scan.ts';
 
 const folders: string[] = [];
 afterEach(() => { for (const folder of folders.splice(0)) fs.rmSync(folder, { recursive: true, force: true }); });
@@ -26,14 +26,14 @@ const SIGN_IN = '<% signInAnonymously() %>';
 
 describe('a page may create a guest', () => {
   it('when it calls signInAnonymously itself', () => {
-    const scan = createGuestScan(pagesWith({ 'try.eta': SIGN_IN }), { cache: true });
-    expect(scan.mayCreateGuest(['try.eta'])).toBe(true);
+    const scan = createTemplateScan(pagesWith({ 'try.eta': SIGN_IN }), { cache: true });
+    expect(scan.mayCall(['try.eta'], 'signInAnonymously')).toBe(true);
   });
 
   it('when its layout calls it', () => {
-    const scan = createGuestScan(pagesWith({ '_layout.eta': `${SIGN_IN}<%~ body %>`, 'about.eta': '<h1>About</h1>' }), { cache: true });
-    expect(scan.mayCreateGuest(['about.eta', '_layout.eta'])).toBe(true);
-    expect(scan.mayCreateGuest(['about.eta'])).toBe(false);
+    const scan = createTemplateScan(pagesWith({ '_layout.eta': `${SIGN_IN}<%~ body %>`, 'about.eta': '<h1>About</h1>' }), { cache: true });
+    expect(scan.mayCall(['about.eta', '_layout.eta'], 'signInAnonymously')).toBe(true);
+    expect(scan.mayCall(['about.eta'], 'signInAnonymously')).toBe(false);
   });
 
   it('when a partial it includes by an absolute, relative or async path calls it, however deep', () => {
@@ -44,51 +44,51 @@ describe('a page may create a guest', () => {
       'shop/index.eta': "<%~ await includeAsync('./_private/banner') %>",
       'absolute.eta': "<%~ include(`/_private/guest`) %>",
     });
-    const scan = createGuestScan(dir, { cache: true });
-    expect(scan.mayCreateGuest(['shop/index.eta'])).toBe(true);
-    expect(scan.mayCreateGuest(['absolute.eta'])).toBe(true);
+    const scan = createTemplateScan(dir, { cache: true });
+    expect(scan.mayCall(['shop/index.eta'], 'signInAnonymously')).toBe(true);
+    expect(scan.mayCall(['absolute.eta'], 'signInAnonymously')).toBe(true);
   });
 
   it('when it includes a template by a computed path, which could be any template', () => {
-    const scan = createGuestScan(pagesWith({
+    const scan = createTemplateScan(pagesWith({
       'dynamic.eta': "<%~ include('/_private/' + request.query.part) %>",
       'template.eta': '<%~ include(`/_private/${name}`) %>',
       'variable.eta': '<%~ include(partial, data) %>',
     }), { cache: true });
-    for (const page of ['dynamic.eta', 'template.eta', 'variable.eta']) expect(scan.mayCreateGuest([page]), page).toBe(true);
+    for (const page of ['dynamic.eta', 'template.eta', 'variable.eta']) expect(scan.mayCall([page], 'signInAnonymously'), page).toBe(true);
   });
 });
 
 describe('a page cannot create a guest', () => {
   it('when neither it nor anything it includes calls signInAnonymously, includes that loop included', () => {
-    const scan = createGuestScan(pagesWith({
+    const scan = createTemplateScan(pagesWith({
       'index.eta': "<%~ include('/_private/header') %><% const tags = ['a']; tags.includes('a') %>",
       '_private/header.eta': "<%~ include('/_private/nav') %>",
       '_private/nav.eta': "<%~ include('/_private/header') %>",
     }), { cache: true });
-    expect(scan.mayCreateGuest(['index.eta'])).toBe(false);
+    expect(scan.mayCall(['index.eta'], 'signInAnonymously')).toBe(false);
   });
 
   it('when the partial that would call it lies outside the pages folder, which Eta never renders', () => {
     const dir = pagesWith({ 'pages/escape.eta': "<%~ include('../outside') %>", 'outside.eta': SIGN_IN });
-    expect(createGuestScan(path.join(dir, 'pages'), { cache: true }).mayCreateGuest(['escape.eta'])).toBe(false);
+    expect(createTemplateScan(path.join(dir, 'pages'), { cache: true }).mayCall(['escape.eta'], 'signInAnonymously')).toBe(false);
   });
 });
 
 describe('an edited template', () => {
   it('counts on the next scan in development', () => {
     const dir = pagesWith({ 'about.eta': '<h1>About</h1>' });
-    const scan = createGuestScan(dir, { cache: false });
-    expect(scan.mayCreateGuest(['about.eta'])).toBe(false);
+    const scan = createTemplateScan(dir, { cache: false });
+    expect(scan.mayCall(['about.eta'], 'signInAnonymously')).toBe(false);
     fs.writeFileSync(path.join(dir, 'about.eta'), SIGN_IN);
-    expect(scan.mayCreateGuest(['about.eta'])).toBe(true);
+    expect(scan.mayCall(['about.eta'], 'signInAnonymously')).toBe(true);
   });
 
   it('does not in production, where the compiled template does not change either', () => {
     const dir = pagesWith({ 'about.eta': '<h1>About</h1>' });
-    const scan = createGuestScan(dir, { cache: true });
-    expect(scan.mayCreateGuest(['about.eta'])).toBe(false);
+    const scan = createTemplateScan(dir, { cache: true });
+    expect(scan.mayCall(['about.eta'], 'signInAnonymously')).toBe(false);
     fs.writeFileSync(path.join(dir, 'about.eta'), SIGN_IN);
-    expect(scan.mayCreateGuest(['about.eta'])).toBe(false);
+    expect(scan.mayCall(['about.eta'], 'signInAnonymously')).toBe(false);
   });
 });

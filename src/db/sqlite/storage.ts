@@ -1,0 +1,39 @@
+import path from 'node:path';
+import { catalogue } from '../../shop/products.ts';
+import { migrate } from '../migrate.ts';
+import { openDb, type Db } from '../open.ts';
+import type { Storage } from '../storage.ts';
+import { createSqliteAccountStore } from './account-store.ts';
+import { createSqliteEventLog } from './event-log.ts';
+import { openSqliteSessionStorage } from './session-store.ts';
+import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from './shop-stores.ts';
+import { createSqliteTransactor } from './unit-of-work.ts';
+
+/** The embedded default: `DATA_DIR/app.db` (better-sqlite3) and `DATA_DIR/sessions.db` (connect-sqlite3). */
+export interface SqliteStorage extends Storage {
+  /** The app database itself, for tests and tools that look at rows. */
+  db: Db;
+}
+
+/** Opens (and migrates) the SQLite files under `dataDir`, with the catalogue seeded. */
+export async function openSqliteStorage(config: { dataDir: string; collections: readonly string[] }, now: () => number): Promise<SqliteStorage> {
+  const db = openDb(path.join(config.dataDir, 'app.db'));
+  migrate(db, config.collections);
+  const transactor = createSqliteTransactor(db);
+  const products = createSqliteProductStore(db);
+  const carts = createSqliteCartStore(db);
+  await transactor.apply(products.seed(catalogue));
+  const sessions = openSqliteSessionStorage(config.dataDir);
+  return {
+    db,
+    records: createSqliteAccountStore(db, config.collections),
+    events: createSqliteEventLog(db, now),
+    shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
+    sessions,
+    transactor,
+    async close() {
+      await sessions.close();
+      db.close();
+    },
+  };
+}
