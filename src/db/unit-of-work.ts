@@ -23,6 +23,11 @@ export interface UnitOfWork {
   /** Queues `write` for the next commit. */
   defer(write: Write<unknown>): void;
   /**
+   * Runs `effect` once the writes queued so far are committed, never if they are discarded: for
+   * what must change only with them (the session cart, emptied once its lines are stored).
+   */
+  afterCommit(effect: () => void): void;
+  /**
    * Applies the queued writes, `write` and `alongside` in one transaction, after any earlier
    * `run` of this unit has settled, and resolves to `write`'s result. When it fails, nothing of
    * that transaction stays and the queued writes are queued again.

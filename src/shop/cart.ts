@@ -48,17 +48,25 @@ export function createCart(deps: {
     return found;
   }
 
-  /** The session's lines as writes onto account `id`, taking them out of the session. */
-  function takeSessionLines(id: string) {
-    const lines = Object.entries(req.session.cart ?? {});
-    delete req.session.cart;
-    return lines.map(([productId, quantity]) => carts.add(id, productId, quantity, now()));
+  let moved = false;
+  /**
+   * The session's lines as writes onto account `id`. The session lets go of them only once they
+   * are committed: if the move fails, the visitor still has their cart.
+   */
+  function moveSessionLines(id: string) {
+    const session = req.session;
+    const cartOf = session.cart;
+    // Once per render: the lines stay in the session until the commit, and must not move twice.
+    if (!cartOf || moved) return [];
+    moved = true;
+    work.afterCommit(() => { if (session.cart === cartOf) delete session.cart; });
+    return Object.entries(cartOf).map(([productId, quantity]) => carts.add(id, productId, quantity, now()));
   }
 
   /** The signed-in account, with any cart still in the session moved onto it first. */
   async function signedInAccount(): Promise<string | null> {
     const id = deps.accountId();
-    const [first, ...rest] = id ? takeSessionLines(id) : [];
+    const [first, ...rest] = id ? moveSessionLines(id) : [];
     if (first) await work.run(first, ...rest);
     return id;
   }
@@ -117,7 +125,7 @@ export function createCart(deps: {
 
     associateWithUser(id) {
       cached = undefined;
-      for (const write of takeSessionLines(id)) work.defer(write);
+      for (const write of moveSessionLines(id)) work.defer(write);
     },
   };
   return cart;

@@ -31,23 +31,32 @@ export function createSqliteTransactor(db: Database.Database): Transactor {
 
 function createUnit(transact: (writes: ReadonlyArray<Write<unknown>>) => unknown[]): UnitOfWork {
   let queue: Array<Write<unknown>> = [];
+  let effects: Array<() => void> = [];
   // Runs apply one after another, in the order they were asked for.
   let chain: Promise<unknown> = Promise.resolve();
 
   /** Applies the queue and then `writes` in one transaction; returns `writes`' results. */
   function applyQueue(writes: ReadonlyArray<Write<unknown>>): unknown[] {
     const queued = queue;
+    const waiting = effects;
     queue = [];
+    effects = [];
+    let results: unknown[];
     try {
-      return transact([...queued, ...writes]).slice(queued.length);
+      results = transact([...queued, ...writes]).slice(queued.length);
     } catch (error) {
-      queue = [...queued, ...queue]; // they were not applied: they wait for the next commit
+      // Not applied: they wait for the next commit.
+      queue = [...queued, ...queue];
+      effects = [...waiting, ...effects];
       throw error;
     }
+    for (const effect of waiting) effect();
+    return results;
   }
 
   return {
     defer(write) { queue.push(write); },
+    afterCommit(effect) { effects.push(effect); },
 
     run<T>(write: Write<T>, ...alongside: ReadonlyArray<Write<unknown>>): Promise<T> {
       const settled = chain.then(() => applyQueue([write, ...alongside])[0] as T);
@@ -57,10 +66,13 @@ function createUnit(transact: (writes: ReadonlyArray<Write<unknown>>) => unknown
 
     async commit() {
       await chain;
-      if (queue.length > 0) applyQueue([]);
+      if (queue.length > 0 || effects.length > 0) applyQueue([]);
     },
 
-    discard() { queue = []; },
+    discard() {
+      queue = [];
+      effects = [];
+    },
   };
 }
 
