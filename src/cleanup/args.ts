@@ -5,7 +5,7 @@ import type { CleanupOptions } from './stale-guests.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-export const MAX_BATCH_SIZE = 10_000;
+const MAX_BATCH_SIZE = 10_000;
 
 export const USAGE = `Usage: npm run cleanup -- [options]
 

@@ -10,7 +10,7 @@ declare module 'express-session' {
   interface SessionData { cart?: SessionCart }
 }
 
-export function parseQuantity(raw: unknown): number {
+function parseQuantity(raw: unknown): number {
   const quantity = typeof raw === 'string' && /^\d{1,2}$/.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!(quantity >= 1 && quantity <= 99)) throw new ShopError('invalid_quantity', 'quantity');
   return quantity;

@@ -4,8 +4,8 @@ import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts
 import { isUniqueViolation } from './errors.ts';
 import { sqliteWrite } from './unit-of-work.ts';
 
-/** The columns of every collection's table, in the order `insert` binds them. Spelled once. */
-export const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata';
+/** The columns of every collection's table, in the order `insert` binds them. */
+const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata';
 
 interface Row {
   id: string; email: string; username: string; name: string | null; password_hash: string;
@@ -120,12 +120,12 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
 }
 
 /** The values of one collection row, in RECORD_COLUMNS order. */
-export function insertValues(record: NewRecord): unknown[] {
+function insertValues(record: NewRecord): unknown[] {
   return [record.id, record.email, record.username, record.name, record.passwordHash, 0,
     record.isAnonymous ? 1 : 0, record.now, record.now, null, JSON.stringify(record.metadata)];
 }
 
-export function insertRecordSql(table: string): string {
+function insertRecordSql(table: string): string {
   return `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 }
 

@@ -2,6 +2,7 @@ import type { Removal, SweepKind, Window } from '../../../cleanup/stale-guest-st
 import type { Db } from '../../open.ts';
 import { quoted, type AccountReference } from './account-tables.ts';
 import { CANDIDATES } from './candidates.ts';
+import { EVENT_COLUMNS } from '../event-log.ts';
 
 /** A position in the walk over a collection's `<table>_stale_guests` index. */
 export interface Cursor { at: number; id: string }
@@ -47,7 +48,7 @@ export function prepareSweep(db: Db, collection: string, kind: SweepKind, refere
   // Deleting the accounts row cascades to the collection row, the cart and notes, and sets the
   // guest's orders' account_id to NULL (they keep their shipping snapshot).
   const remove = db.prepare(`DELETE FROM accounts WHERE id IN (${matching}) RETURNING id`).pluck();
-  const record = db.prepare(`INSERT INTO auth_events (type, record_id, collection, created_at, detail)
+  const record = db.prepare(`INSERT INTO auth_events (${EVENT_COLUMNS})
     SELECT 'guest_deleted', value, :collection, :now, :detail FROM json_each(:ids)`);
   const detail = JSON.stringify({ reason: kind });
 
