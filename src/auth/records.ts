@@ -5,7 +5,7 @@ export function storedOf(collection: string, record: NewRecord): StoredRecord {
   return {
     id: record.id, collection, email: record.email, username: record.username, name: record.name,
     verified: false, isAnonymous: record.isAnonymous, createdAt: record.now, lastActiveAt: record.now,
-    claimedAt: null, metadata: JSON.parse(JSON.stringify(record.metadata)) as Record<string, unknown>,
+    claimedAt: null, metadata: readBack(record.metadata),
     passwordHash: record.passwordHash,
   };
 }
@@ -14,4 +14,9 @@ export function storedOf(collection: string, record: NewRecord): StoredRecord {
 export function publicRecord(record: StoredRecord): AuthRecord {
   const { passwordHash: _hidden, ...visible } = record;
   return visible;
+}
+
+/** Metadata as the stored JSON reads back (no functions, no undefined); most guests have none. */
+function readBack(metadata: object): Record<string, unknown> {
+  return Object.keys(metadata).length === 0 ? {} : JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
 }

@@ -1,18 +1,17 @@
-import type { Request } from 'express';
 import { isbot } from 'isbot';
 import type { Config } from '../config.ts';
 import { AccountGoneError, findCause, ProgrammingError } from '../errors.ts';
-import { submittedToken } from '../http/csrf.ts';
 import { refererPath, safeNextPath } from '../http/same-site-paths.ts';
 import type { PagePlugin } from '../pages/plugin.ts';
 import type { PageScope } from '../pages/scope.ts';
 import type { Accounts, Credentials } from './accounts.ts';
 import { AuthError } from './errors.ts';
 import type { GuestBudget } from './guest-budget.ts';
-import type { GuestSession, Guests } from './guests.ts';
+import type { Guests } from './guests.ts';
 import { commitIdentity, type IdentityChange, type SessionKeys } from './identity.ts';
 import type { KnownDevices } from './known-devices.ts';
 import type { LoginLimits } from './login-limits.ts';
+import { createRecentGuests } from './recent-guests.ts';
 import type { ResumeCookie } from './resume-cookie.ts';
 import type { AccountStore, AuthRecord, EventLog } from './stores.ts';
 
@@ -27,10 +26,6 @@ export interface SignInAnonymouslyOptions {
 
 /** What `signInAnonymously` returns, as in the helper's documentation: `{ token, record }`. */
 export interface AuthData { token: string; record: AuthRecord }
-
-// Two requests from one browser racing to create a guest (a double click on "Continue as
-// Guest") get the same guest; entries live a few seconds.
-const RECENT_GUEST_MS = 10_000;
 
 export interface AuthPluginDeps {
   config: Config; records: AccountStore; guests: Guests; accounts: Accounts; events: EventLog;
@@ -60,7 +55,7 @@ interface RenderIdentity {
 export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
   const { config, records, guests, accounts, events, loginLimits, guestBudget, knownDevices, resume, sessionKeys, now } = deps;
   const renders = new WeakMap<PageScope, RenderIdentity>();
-  const recentGuests = new Map<string, { guest: GuestSession; expires: number }>();
+  const recentGuests = createRecentGuests(now);
 
   const stateOf = (scope: PageScope): RenderIdentity => {
     let state = renders.get(scope);
@@ -74,26 +69,6 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
     state.change = change;
     state.durable = durable;
     scope.setVisitor(change.kind === 'signIn' ? change.record : null);
-  }
-
-  function rememberGuest(key: string, guest: GuestSession): void {
-    const time = now();
-    for (const [entryKey, entry] of recentGuests) {
-      if (entry.expires > time) break; // insertion order is expiry order
-      recentGuests.delete(entryKey);
-    }
-    recentGuests.set(key, { guest, expires: time + RECENT_GUEST_MS });
-  }
-
-  /**
-   * What one browser's racing requests share: the session id it sent or, before it has a
-   * session, the CSRF token of the form it submitted (a double click sends the same one twice).
-   * Not the CSRF cookie's secret: whoever planted that cookie would get the browser's new guest.
-   */
-  function browserOf(req: Request): string | undefined {
-    if (!req.sessionFresh) return `session:${req.sessionID}`;
-    const token = submittedToken(req);
-    return token ? `form:${token}` : undefined;
   }
 
   function helpers(scope: PageScope) {
@@ -155,13 +130,10 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
         if (!config.anonymousEnabled || isbot(req.headers['user-agent'] ?? '')) {
           scope.raise(new AuthError('anonymous_disabled'));
         }
-        const browser = browserOf(req);
-        const key = `${browser}:${collection}`;
-        const entry = options.forceNew || !browser ? undefined : recentGuests.get(key);
-        const recent = entry && entry.expires > now() ? entry.guest : undefined;
+        const recent = options.forceNew ? undefined : recentGuests.find(req, collection);
         if (!recent) guestBudget.spend(scope);
         const guest = recent ?? guests.create(work, collection, options.metadata ?? {});
-        if (!recent && browser) rememberGuest(key, guest);
+        if (!recent) recentGuests.remember(req, collection, guest);
         // A guest from the racing request is already committed (or will be by that request).
         changeIdentity(scope, { kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 }, recent !== undefined);
         return { token: guest.token, record: guest.record };

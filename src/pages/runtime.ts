@@ -62,14 +62,12 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     return new PageScope(req, res, options.transactor.begin(), options.visitorOf(req));
   }
 
-  function templateData(scope: PageScope, params: Record<string, string>) {
-    return {
-      ...options.globals,
-      ...requestHelpers(scope, params, options.services),
-      ...Object.assign({}, ...options.plugins.map((plugin) => plugin.helpers(scope))) as Record<string, unknown>,
-      /** Pages set `page.title`; the layout reads it. */
-      page: { title: '' } as Record<string, unknown>,
-    };
+  function templateData(scope: PageScope, params: Record<string, string>): Record<string, unknown> {
+    const data: Record<string, unknown> = Object.assign({}, options.globals, requestHelpers(scope, params, options.services));
+    for (const plugin of options.plugins) Object.assign(data, plugin.helpers(scope));
+    /** Pages set `page.title`; the layout reads it. */
+    data.page = { title: '' };
+    return data;
   }
 
   /** Renders a page inside its layouts; a page that redirected has no body to wrap. */

@@ -12,8 +12,35 @@ declare module 'express-session' {
   interface SessionData { flash?: FlashMessage[] }
 }
 
-/** A service call that returned a promise: settled before the render commits. */
-interface TrackedCall { settled: Promise<unknown>; failure?: { error: unknown }; observed: boolean }
+/**
+ * A service call that returned a promise, handed to the template in its place: it notes when
+ * the template looks at the outcome (`await`, `.then`, `.catch`), and the runtime settles it
+ * before the render commits.
+ */
+class TrackedCall<T = unknown> implements PromiseLike<T> {
+  observed = false;
+  failure: { error: unknown } | undefined;
+  readonly settled: Promise<void>;
+
+  constructor(private readonly promise: Promise<T>) {
+    this.settled = promise.then(() => {}, (error: unknown) => { this.failure = { error }; });
+  }
+
+  then<A = T, B = never>(onFulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+    this.observed = true;
+    return this.promise.then(onFulfilled, onRejected);
+  }
+
+  catch<B = never>(onRejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
+    return this.then(undefined, onRejected);
+  }
+
+  finally(onFinally?: (() => void) | null): Promise<T> {
+    this.observed = true;
+    return this.promise.finally(onFinally);
+  }
+}
 
 /** What a render decided, read by the runtime once the template has run. */
 export interface RenderOutcome {
@@ -92,40 +119,36 @@ export class PageScope {
    * business; one it never looked at fails the render.
    */
   #tracked(service: object): object {
+    // One wrapper per method, made on first use: a page calls `cart.lines()` several times.
+    const wrappers = new Map<PropertyKey, unknown>();
     return new Proxy(service, {
       get: (target, key, receiver) => {
         const value: unknown = Reflect.get(target, key, receiver);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const result: unknown = (value as (...args: unknown[]) => unknown).apply(target, args);
-          return isPromise(result) ? this.#track(result) : result;
-        };
+        let wrapper = wrappers.get(key);
+        if (!wrapper) {
+          wrapper = (...args: unknown[]) => {
+            const result: unknown = (value as (...args: unknown[]) => unknown).apply(target, args);
+            return isPromise(result) ? this.#track(result) : result;
+          };
+          wrappers.set(key, wrapper);
+        }
+        return wrapper;
       },
     });
   }
 
-  #track<T>(promise: Promise<T>): Promise<T> {
-    const call: TrackedCall = { settled: promise, observed: false };
-    promise.catch((error: unknown) => { call.failure = { error }; });
+  #track<T>(promise: Promise<T>): PromiseLike<T> {
+    const call = new TrackedCall(promise);
     this.#calls.push(call);
-    const watched = Object.create(promise) as Promise<T>;
-    watched.then = ((onFulfilled, onRejected) => {
-      call.observed = true;
-      return promise.then(onFulfilled, onRejected);
-    }) as Promise<T>['then'];
-    watched.catch = ((onRejected) => watched.then(undefined, onRejected)) as Promise<T>['catch'];
-    watched.finally = ((onFinally) => watched.then(
-      (value) => { onFinally?.(); return value; },
-      (error: unknown) => { onFinally?.(); throw error; },
-    )) as Promise<T>['finally'];
-    return watched;
+    return call;
   }
 
   /** Waits for every tracked call; throws the first failure the template never looked at. */
   async settleCalls(): Promise<void> {
     for (let i = 0; i < this.#calls.length; i++) {
       const call = this.#calls[i]!;
-      await call.settled.catch(() => {});
+      await call.settled;
       if (call.failure && !call.observed) throw call.failure.error;
     }
   }

@@ -23,6 +23,7 @@ const LITERAL = /^(?:'([^'\\\n]*)'|"([^"\\\n]*)"|`([^`\\$]*)`)\s*[,)]/;
 export function createTemplateScan(pagesDir: string, options: { cache: boolean }): TemplateScan {
   const views = path.resolve(pagesDir);
   const scanned = new Map<string, boolean>();
+  const mentions = new Map<string, RegExp>();
 
   /** The templates `source` (the file `from`) includes; null for an include whose path is computed. */
   function includesOf(source: string, from: string): Array<string | null> {
@@ -66,7 +67,8 @@ export function createTemplateScan(pagesDir: string, options: { cache: boolean }
 
   return {
     mayCall(files, name) {
-      const mention = new RegExp(`\\b${name}\\b`);
+      let mention = mentions.get(name);
+      if (!mention) mentions.set(name, (mention = new RegExp(`\\b${name}\\b`)));
       if (!options.cache) return scan(files, mention);
       const key = `${name}\n${files.join('\n')}`;
       let result = scanned.get(key);
