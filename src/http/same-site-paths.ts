@@ -20,7 +20,8 @@ export function sameSiteRedirect(location: string): string {
  */
 export function refuseEmptySegments(): RequestHandler {
   return function refuseEmptySegments(req, _res, next) {
-    if (req.path.includes('//')) return next(new HttpError(404, 'empty path segment'));
+    // `req.path` parses the URL: look at it only when the raw URL has `//` at all.
+    if (req.url.includes('//') && req.path.includes('//')) return next(new HttpError(404, 'empty path segment'));
     next();
   };
 }
