@@ -1,0 +1,177 @@
+import type pg from 'pg';
+import { AuthError } from '../../auth/errors.ts';
+import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts';
+import { isUniqueViolation } from './errors.ts';
+import { quotedTable } from './identifiers.ts';
+import { LOCK_NAMESPACE } from './locks.ts';
+import { postgresWrite } from './unit-of-work.ts';
+
+/** The columns of every collection's table, in the order `insert` binds them. */
+const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata';
+
+/** registeredEmails reads this many rows at a time, so a large table is never held in memory. */
+const EMAIL_PAGE = 1000;
+
+interface Row {
+  id: string; email: string; username: string; name: string | null; password_hash: string;
+  verified: boolean; is_anonymous: boolean; created_at: number; last_active_at: number;
+  claimed_at: number | null; metadata: Record<string, unknown>;
+}
+
+/**
+ * The auth collections in PostgreSQL: one table per collection, each row's id also in
+ * `accounts`. Statements are built once per collection from validated, quoted names; every value
+ * is a bound parameter.
+ */
+export function createPostgresAccountStore(pool: pg.Pool, collections: readonly string[]): AccountStore {
+  const byCollection = new Map(collections.map((collection) => [collection, statementsFor(quotedTable(collection))]));
+
+  function statements(collection: string) {
+    const found = byCollection.get(collection);
+    // A page asking for a collection the config does not have is a bug in the page: a 500.
+    if (!found) throw new Error(`unknown auth collection "${collection}" (GUEST_COLLECTIONS has ${collections.join(', ')})`);
+    return found;
+  }
+
+  async function anyTaken(db: pg.ClientBase | pg.Pool, forms: readonly string[], exceptId?: string): Promise<boolean> {
+    for (const statement of byCollection.values()) {
+      const { rows } = await db.query<{ id: string }>(statement.idsByEmail, [forms]);
+      if (rows.some((row) => row.id !== exceptId)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Re-checks, inside the write's transaction, that no collection has the address. Emails are
+   * unique across collections, which no index of one table can enforce; SQLite's transactions
+   * never overlap, Postgres's do. So the transaction first takes a lock per address: a second
+   * sign-up with it waits for the first to commit, and then sees its row.
+   */
+  async function claimEmail(client: pg.ClientBase, forms: readonly string[], exceptId?: string): Promise<void> {
+    // Always in the same order, so two writers claiming several forms cannot deadlock.
+    for (const form of [...new Set(forms.map((each) => each.toLowerCase()))].sort()) {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [LOCK_NAMESPACE, form]);
+    }
+    if (await anyTaken(client, forms, exceptId)) throw new AuthError('email_in_use');
+  }
+
+  return {
+    collections,
+    has: (collection) => byCollection.has(collection),
+
+    async find(collection, id) {
+      const { rows } = await pool.query<Row>(statements(collection).find, [id]);
+      return rows[0] ? toRecord(collection, rows[0]) : null;
+    },
+
+    async findRegisteredByEmail(email) {
+      for (const [collection, statement] of byCollection) {
+        const { rows } = await pool.query<Row>(statement.findRegisteredByEmail, [email]);
+        if (rows[0]) return toRecord(collection, rows[0]);
+      }
+      return null;
+    },
+
+    emailTaken: (email, exceptId) => anyTaken(pool, [email], exceptId),
+
+    async *registeredEmails() {
+      for (const [collection, statement] of byCollection) {
+        // Keyset pages in id order: no cursor, and no transaction held open between pages.
+        for (let after = ''; ;) {
+          const { rows } = await pool.query<{ id: string; email: string }>(statement.registeredEmails, [after, EMAIL_PAGE]);
+          for (const row of rows) yield { collection, id: row.id, email: row.email };
+          if (rows.length < EMAIL_PAGE) break;
+          after = rows[rows.length - 1]!.id;
+        }
+      }
+    },
+
+    insert(collection, record) {
+      const { insert } = statements(collection);
+      return postgresWrite(async (client) => {
+        // Guest addresses are made from their random id: only a real address can collide.
+        if (!record.isAnonymous) await claimEmail(client, record.emailForms ?? [record.email]);
+        await client.query('INSERT INTO accounts (id, collection) VALUES ($1, $2)', [record.id, collection]);
+        await translateUnique(() => client.query(insert, insertValues(record)));
+      });
+    },
+
+    promote(collection, id, promotion) {
+      const { promote } = statements(collection);
+      return postgresWrite(async (client) => {
+        await claimEmail(client, promotion.emailForms ?? [promotion.email], id);
+        const { email, name, passwordHash, now } = promotion;
+        const result = await translateUnique(() => client.query(promote, [email, name, passwordHash, now, id]));
+        // The WHERE clause is the guard: a concurrent conversion waits for the row, then finds
+        // it registered and changes nothing.
+        if (result.rowCount !== 1) throw new AuthError('not_anonymous');
+      });
+    },
+
+    touch(collection, id, now) {
+      const { touch } = statements(collection);
+      return postgresWrite(async (client) => void await client.query(touch, [now, id]));
+    },
+
+    replaceGuestSecret(collection, id, secretHash) {
+      const { replaceGuestSecret } = statements(collection);
+      return postgresWrite(async (client) => (await client.query(replaceGuestSecret, [secretHash, id])).rowCount === 1);
+    },
+
+    setPassword(collection, id, passwordHash) {
+      const { setPassword } = statements(collection);
+      return postgresWrite(async (client) => void await client.query(setPassword, [passwordHash, id]));
+    },
+
+    // The accounts row is the parent: its collection row, cart and notes go by cascade.
+    delete: (id) => postgresWrite(async (client) => (await client.query('DELETE FROM accounts WHERE id = $1', [id])).rowCount === 1),
+  };
+}
+
+async function translateUnique<T>(statement: () => Promise<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AuthError('email_in_use');
+    throw error;
+  }
+}
+
+/** The values of one collection row, in RECORD_COLUMNS order. */
+function insertValues(record: NewRecord): unknown[] {
+  return [record.id, record.email, record.username, record.name, record.passwordHash, false,
+    record.isAnonymous, record.now, record.now, null, JSON.stringify(record.metadata)];
+}
+
+function statementsFor(table: string) {
+  return {
+    find: `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE id = $1`,
+    // lower(email) on both sides: case-insensitive, as SQLite's NOCASE column, and on the index.
+    findRegisteredByEmail: `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE lower(email) = lower($1) AND NOT is_anonymous`,
+    idsByEmail: `SELECT id FROM ${table} WHERE lower(email) = ANY (SELECT lower(form) FROM unnest($1::text[]) AS form)`,
+    registeredEmails: `SELECT id, email FROM ${table} WHERE NOT is_anonymous AND id > $1 ORDER BY id LIMIT $2`,
+    insert: `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    promote: `UPDATE ${table} SET email = $1, username = $1, name = $2, password_hash = $3, is_anonymous = false,
+      claimed_at = $4, last_active_at = $4 WHERE id = $5 AND is_anonymous`,
+    touch: `UPDATE ${table} SET last_active_at = $1 WHERE id = $2`,
+    replaceGuestSecret: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous`,
+    setPassword: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND NOT is_anonymous`,
+  };
+}
+
+function toRecord(collection: string, row: Row): StoredRecord {
+  return {
+    id: row.id,
+    collection,
+    email: row.email,
+    username: row.username,
+    name: row.name,
+    verified: row.verified,
+    isAnonymous: row.is_anonymous,
+    createdAt: row.created_at,
+    lastActiveAt: row.last_active_at,
+    claimedAt: row.claimed_at,
+    metadata: row.metadata,
+    passwordHash: row.password_hash,
+  };
+}

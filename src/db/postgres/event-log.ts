@@ -1,0 +1,14 @@
+import type { EventLog } from '../../auth/stores.ts';
+import { postgresWrite } from './unit-of-work.ts';
+
+const INSERT_EVENT = 'INSERT INTO auth_events (type, record_id, collection, created_at, detail) VALUES ($1, $2, $3, $4, $5)';
+
+/** `auth_events` in PostgreSQL; the time is taken when the event is recorded, not when it is applied. */
+export function createPostgresEventLog(now: () => number): EventLog {
+  return {
+    record(type, recordId, collection, detail) {
+      const values = [type, recordId, collection, now(), detail ? JSON.stringify(detail) : null];
+      return postgresWrite(async (client) => void await client.query(INSERT_EVENT, values));
+    },
+  };
+}

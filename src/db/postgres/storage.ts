@@ -1,0 +1,42 @@
+import type pg from 'pg';
+import { catalogue } from '../../shop/products.ts';
+import type { Storage } from '../storage.ts';
+import { createPostgresAccountStore } from './account-store.ts';
+import { createPostgresEventLog } from './event-log.ts';
+import { migrate } from './migrate.ts';
+import { openPool, type PoolOptions } from './pool.ts';
+import { createPostgresCartStore, createPostgresNoteStore, createPostgresOrderStore, createPostgresProductStore } from './shop-stores.ts';
+import { createPostgresTransactor } from './unit-of-work.ts';
+
+/**
+ * Everything but sessions on PostgreSQL. TODO(issue 14): sessions (connect-pg-simple or a store
+ * of ours, in the same database), then DATABASE_URL in the config and the app.
+ */
+export interface PostgresStorage extends Omit<Storage, 'sessions'> {
+  /** The pool itself, for tests and tools that look at rows. */
+  pool: pg.Pool;
+}
+
+/** Connects, migrates (safe when several processes start at once) and seeds the catalogue. */
+export async function openPostgresStorage(
+  config: PoolOptions & { collections: readonly string[] }, now: () => number,
+): Promise<PostgresStorage> {
+  const pool = openPool(config);
+  try {
+    await migrate(pool, config.collections);
+    const transactor = createPostgresTransactor(pool);
+    const products = createPostgresProductStore(pool);
+    await transactor.apply(products.seed(catalogue));
+    return {
+      pool,
+      records: createPostgresAccountStore(pool, config.collections),
+      events: createPostgresEventLog(now),
+      shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
+      transactor,
+      close: () => pool.end(),
+    };
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+}
