@@ -45,3 +45,56 @@ export interface Transactor {
   /** One write in a transaction of its own, for work outside a page render. */
   apply<T>(write: Write<T>): Promise<T>;
 }
+
+/** One backend's transaction: applies `writes` in order, all or none, and resolves to their results. */
+export type Transact = (writes: ReadonlyArray<Write<unknown>>) => Promise<unknown[]>;
+
+/**
+ * The unit of work every backend shares: the queue, the order of transactions and the failure
+ * rules; `transact` is the backend's own BEGIN … COMMIT.
+ */
+export function createUnitOfWork(transact: Transact): UnitOfWork {
+  let queue: Array<Write<unknown>> = [];
+  let effects: Array<() => void> = [];
+  // Transactions of one unit run one after another, in the order they were asked for: a commit
+  // too, so a run asked for while the commit is in flight cannot overtake it.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serialise = <T>(task: () => Promise<T>): Promise<T> => {
+    const settled = chain.then(task);
+    chain = settled.catch(() => {}); // the caller sees the failure; the next task still goes
+    return settled;
+  };
+
+  /** Applies the queue and then `writes` in one transaction; resolves to `writes`' results. */
+  async function applyQueue(writes: ReadonlyArray<Write<unknown>>): Promise<unknown[]> {
+    const queued = queue;
+    const waiting = effects;
+    queue = [];
+    effects = [];
+    let results: unknown[];
+    try {
+      results = (await transact([...queued, ...writes])).slice(queued.length);
+    } catch (error) {
+      // Not applied: they wait for the next commit, ahead of anything deferred meanwhile.
+      queue = [...queued, ...queue];
+      effects = [...waiting, ...effects];
+      throw error;
+    }
+    for (const effect of waiting) effect();
+    return results;
+  }
+
+  return {
+    defer(write) { queue.push(write); },
+    afterCommit(effect) { effects.push(effect); },
+    run: <T>(write: Write<T>, ...alongside: ReadonlyArray<Write<unknown>>) =>
+      serialise(async () => (await applyQueue([write, ...alongside]))[0] as T),
+    commit: () => serialise(async () => {
+      if (queue.length > 0 || effects.length > 0) await applyQueue([]);
+    }),
+    discard() {
+      queue = [];
+      effects = [];
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Transactor, UnitOfWork, Write } from '../unit-of-work.ts';
+import { createUnitOfWork, type Transactor, type Write } from '../unit-of-work.ts';
 
 /** A SQLite write: better-sqlite3 is synchronous, so applying one is a plain function call. */
 interface SqliteWrite<T> extends Write<T> { apply(): T }
@@ -24,55 +24,8 @@ export function createSqliteTransactor(db: Database.Database): Transactor {
   const transact = (writes: ReadonlyArray<Write<unknown>>): unknown[] => applyAll.immediate(writes);
 
   return {
-    begin: () => createUnit(transact),
+    begin: () => createUnitOfWork(async (writes) => (writes.length === 0 ? [] : transact(writes))),
     apply: async <T>(write: Write<T>) => transact([write])[0] as T,
-  };
-}
-
-function createUnit(transact: (writes: ReadonlyArray<Write<unknown>>) => unknown[]): UnitOfWork {
-  let queue: Array<Write<unknown>> = [];
-  let effects: Array<() => void> = [];
-  // Runs apply one after another, in the order they were asked for.
-  let chain: Promise<unknown> = Promise.resolve();
-
-  /** Applies the queue and then `writes` in one transaction; returns `writes`' results. */
-  function applyQueue(writes: ReadonlyArray<Write<unknown>>): unknown[] {
-    const queued = queue;
-    const waiting = effects;
-    queue = [];
-    effects = [];
-    let results: unknown[];
-    try {
-      results = transact([...queued, ...writes]).slice(queued.length);
-    } catch (error) {
-      // Not applied: they wait for the next commit.
-      queue = [...queued, ...queue];
-      effects = [...waiting, ...effects];
-      throw error;
-    }
-    for (const effect of waiting) effect();
-    return results;
-  }
-
-  return {
-    defer(write) { queue.push(write); },
-    afterCommit(effect) { effects.push(effect); },
-
-    run<T>(write: Write<T>, ...alongside: ReadonlyArray<Write<unknown>>): Promise<T> {
-      const settled = chain.then(() => applyQueue([write, ...alongside])[0] as T);
-      chain = settled.catch(() => {}); // the caller sees the failure; the next run still goes
-      return settled;
-    },
-
-    async commit() {
-      await chain;
-      if (queue.length > 0 || effects.length > 0) applyQueue([]);
-    },
-
-    discard() {
-      queue = [];
-      effects = [];
-    },
   };
 }
 
