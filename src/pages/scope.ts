@@ -96,14 +96,21 @@ export class PageScope {
     throw error;
   }
 
-  /** Runs a helper, remembering any AppError it throws. */
-  async guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      if (error instanceof AppError) this.#raised.push(error);
-      throw error;
-    }
+  /**
+   * Runs an async helper, remembering any AppError it throws. The call is tracked like a
+   * service's: a template that forgets `await convertGuest(…)` still has it finished (and its
+   * identity change applied) before the page answers.
+   */
+  guard<T>(work: () => Promise<T>): PromiseLike<T> {
+    const running = (async () => {
+      try {
+        return await work();
+      } catch (error) {
+        if (error instanceof AppError) this.#raised.push(error);
+        throw error;
+      }
+    })();
+    return this.#track(running);
   }
 
   /** The request's instance of a service, made on first use. */

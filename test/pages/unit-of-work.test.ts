@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ShopError } from '../../src/shop/errors.ts';
 import type { PageScope } from '../../src/pages/scope.ts';
 import { startApp, type TestApp } from '../support.ts';
-import { countRows, RESUME_COOKIE, SESSION_COOKIE, startFixtureApp, textOf } from '../visitors.ts';
+import { countRows, PASSWORD, RESUME_COOKIE, SESSION_COOKIE, startFixtureApp, textOf } from '../visitors.ts';
 import { addToCart, sessionOf } from '../shop/shop.ts';
 
 let app: TestApp;
@@ -81,5 +81,19 @@ describe("a template's un-awaited service call", () => {
     expect(response.status).toBe(422);
     expect(countRows(app, 'accounts')).toBe(0);
     expect(countRows(app, 'notes')).toBe(0);
+  });
+});
+
+describe("a helper the template forgets to await (convertGuest without await)", () => {
+  it('is finished before the redirect: the guest is registered and this browser signed in to it', async () => {
+    app = await startFixtureApp();
+    const browser = app.browser();
+    expect((await browser.get('/guest')).status).toBe(200);
+    const response = await browser.submit('/convert-unawaited', { email: 'late@example.com', password: PASSWORD });
+    expect(response.status).toBe(303);
+    const row = app.ctx.db.prepare("SELECT is_anonymous FROM users WHERE email = 'late@example.com'").get() as { is_anonymous: number } | undefined;
+    expect(row?.is_anonymous).toBe(0);
+    const me = await browser.get('/whoami');
+    expect(me.text).toContain('late@example.com');
   });
 });
