@@ -7,7 +7,7 @@ import { createKnownDevices, type KnownDevices } from './auth/known-devices.ts';
 import { createLoginLimits, type LoginLimits } from './auth/login-limits.ts';
 import { describeLookAlikes, findLookAlikeEmails } from './auth/look-alike-emails.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
-import type { Db } from './db/open.ts';
+import type { Db } from './db/sqlite/open.ts';
 import { openSqliteStorage, type SqliteStorage } from './db/sqlite/storage.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { createSessions, type Sessions } from './http/sessions.ts';

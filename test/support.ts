@@ -14,7 +14,7 @@ import { createApp, type AppOptions } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { createContext, type AppContext } from '../src/context.ts';
 import { createHttpServer } from '../src/http/http-server.ts';
-import { openSessionDb, type Db } from '../src/db/open.ts';
+import { openSessionDb, type Db } from '../src/db/sqlite/open.ts';
 
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GUEST_HASH_PREFIX, guestEmail } from '../../src/auth/credentials.ts';
-import type { Db } from '../../src/db/open.ts';
+import type { Db } from '../../src/db/sqlite/open.ts';
 import { createSqliteAccountStore } from '../../src/db/sqlite/account-store.ts';
 import { createSqliteEventLog } from '../../src/db/sqlite/event-log.ts';
 import { sessionRow } from '../../src/db/sqlite/session-store.ts';

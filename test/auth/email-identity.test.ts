@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeLookAlikes, findLookAlikeEmails } from '../../src/auth/look-alike-emails.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createContext } from '../../src/context.ts';
-import type { Db } from '../../src/db/open.ts';
+import type { Db } from '../../src/db/sqlite/open.ts';
 import { startApp, tempDataDir, type Browser, type TestApp } from '../support.ts';
 import { becomeGuest, countRows, PASSWORD, register } from '../visitors.ts';
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAccountWrite } from '../../src/db/sqlite/account-writes.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { openDb, type Db } from '../../src/db/open.ts';
+import { migrate } from '../../src/db/sqlite/migrate.ts';
+import { openDb, type Db } from '../../src/db/sqlite/open.ts';
 import { AccountGoneError } from '../../src/errors.ts';
 import { tempDataDir } from '../support.ts';
 

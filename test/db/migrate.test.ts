@@ -8,8 +8,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createContext } from '../../src/context.ts';
-import { migrate } from '../../src/db/migrate.ts';
-import { openDb, type Db } from '../../src/db/open.ts';
+import { migrate } from '../../src/db/sqlite/migrate.ts';
+import { openDb, type Db } from '../../src/db/sqlite/open.ts';
 import { tempDataDir } from '../support.ts';
 
 const open: Db[] = [];

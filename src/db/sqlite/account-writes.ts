@@ -1,5 +1,5 @@
 import { AccountGoneError } from '../../errors.ts';
-import { isForeignKeyViolation, type Db } from '../open.ts';
+import { isForeignKeyViolation, type Db } from './open.ts';
 
 /** Runs a write of rows that reference `accounts(id)` on behalf of one account. */
 export type AccountWrite = <T>(accountId: string, write: () => T) => T;

@@ -5,7 +5,7 @@ const PURGE_BATCH = 1000;
 
 /**
  * Direct access to connect-sqlite3's `sessions` table through the store's own connection,
- * using the account index (db/open.ts SESSION_SCHEMA). express-session can only destroy the
+ * using the account index (open.ts SESSION_SCHEMA). express-session can only destroy the
  * current session; deleting an account must end all of them.
  */
 export function createSessionIndex(db: sqlite3.Database): SessionIndex {

@@ -4,7 +4,7 @@ import session from 'express-session';
 import connectSqlite3 from 'connect-sqlite3';
 import sqlite3 from 'sqlite3';
 import type { SessionStorage } from '../../http/sessions.ts';
-import { SESSION_SCHEMA } from '../open.ts';
+import { SESSION_SCHEMA } from './open.ts';
 import { createSessionIndex } from './session-index.ts';
 
 const SQLiteStore = connectSqlite3(session);
@@ -13,7 +13,7 @@ const SQLiteStore = connectSqlite3(session);
  * Sessions in `DATA_DIR/sessions.db`, through connect-sqlite3. We hand the store our own
  * node-sqlite3 connection so it gets a 5 s busy timeout (cleanup writes the same file) and WAL
  * (`concurrentDb`; the README's `concurrentDB` spelling is silently ignored). The server reaches
- * the file through this connection only (see db/open.ts `openSessionDb`).
+ * the file through this connection only (see open.ts `openSessionDb`).
  */
 export function openSqliteSessionStorage(dataDir: string): SessionStorage {
   const db = new sqlite3.Database(path.join(dataDir, 'sessions.db'));

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { catalogue } from '../../shop/products.ts';
-import { migrate } from '../migrate.ts';
-import { openDb, type Db } from '../open.ts';
+import { migrate } from './migrate.ts';
+import { openDb, type Db } from './open.ts';
 import type { Storage } from '../storage.ts';
 import { createSqliteAccountStore } from './account-store.ts';
 import { createSqliteEventLog } from './event-log.ts';

@@ -1,4 +1,4 @@
--- The schema of src/db/migrations/, in PostgreSQL types. Timestamps are Unix milliseconds
+-- The schema of src/db/sqlite/migrations/, in PostgreSQL types. Timestamps are Unix milliseconds
 -- (BIGINT). Every auth record, whatever its collection, has a row in accounts; app data
 -- references accounts(id), so deleting an account cascades to its cart and notes, and detaches
 -- its orders.

@@ -1,4 +1,4 @@
-import type { Db } from '../../open.ts';
+import type { Db } from '../open.ts';
 
 /** A column of an app table that points at `accounts(id)`. */
 export interface AccountReference {

@@ -1,5 +1,5 @@
 import type { Removal, SweepKind, Window } from '../../../cleanup/stale-guest-store.ts';
-import type { Db } from '../../open.ts';
+import type { Db } from '../open.ts';
 import { quoted, type AccountReference } from './account-tables.ts';
 import { CANDIDATES } from './candidates.ts';
 import { EVENT_COLUMNS } from '../event-log.ts';

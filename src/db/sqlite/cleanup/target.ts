@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { migrate } from '../../migrate.ts';
-import { openDb, openSessionDb, type Db } from '../../open.ts';
+import { migrate } from '../migrate.ts';
+import { openDb, openSessionDb, type Db } from '../open.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 
 const WAL_SIZE_LIMIT = 16 * 1024 * 1024;

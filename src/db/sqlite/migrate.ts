@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { isCollectionName } from '../config.ts';
+import { isCollectionName } from '../../config.ts';
 import type { Db } from './open.ts';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
