@@ -47,11 +47,6 @@ export abstract class AppError<Code extends string = string> extends Error {
     return this.problems.find((problem) => problem.field === field)?.message ?? null;
   }
 
-  /** Problems that belong to no field (shown above the form). */
-  get general(): readonly AppError[] {
-    return this.problems.filter((problem) => !problem.field);
-  }
-
   /** Throws the first of `errors`, carrying the others; does nothing when there are none. */
   static throwAll(errors: readonly AppError[]): void {
     const [first, ...rest] = errors;

@@ -73,7 +73,9 @@ export function createUnitOfWork(transact: Transact): UnitOfWork {
     effects = [];
     let results: unknown[];
     try {
-      results = (await transact([...queued, ...writes])).slice(queued.length);
+      const all = [...queued, ...writes];
+      // Only after-commit effects waiting: nothing to write, so no transaction (and no write lock).
+      results = all.length === 0 ? [] : (await transact(all)).slice(queued.length);
     } catch (error) {
       // Not applied: they wait for the next commit, ahead of anything deferred meanwhile.
       queue = [...queued, ...queue];

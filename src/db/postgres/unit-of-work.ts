@@ -17,7 +17,6 @@ export function postgresWrite<T>(apply: (client: pg.ClientBase) => Promise<T>): 
  */
 export function createPostgresTransactor(pool: pg.Pool): Transactor {
   const transact: Transact = async (writes) => {
-    if (writes.length === 0) return [];
     const client = await pool.connect();
     let broken: Error | undefined;
     try {

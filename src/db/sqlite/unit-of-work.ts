@@ -24,7 +24,7 @@ export function createSqliteTransactor(db: Database.Database): Transactor {
   const transact = (writes: ReadonlyArray<Write<unknown>>): unknown[] => applyAll.immediate(writes);
 
   return {
-    begin: () => createUnitOfWork(async (writes) => (writes.length === 0 ? [] : transact(writes))),
+    begin: () => createUnitOfWork(async (writes) => transact(writes)),
     apply: async <T>(write: Write<T>) => transact([write])[0] as T,
   };
 }
