@@ -36,6 +36,14 @@ export interface Config {
   sessionTtlHours: number;
   /** `CLEANUP_INTERVAL`: run guest cleanup inside the server this often (e.g. `6h`); unset is off. */
   cleanupIntervalMs: number;
+  /**
+   * `DATABASE_URL` (`postgres://user:password@host:5432/db`): keep everything several app
+   * processes share (accounts, shop, audit trail, sessions, rate limits) in PostgreSQL. Unset:
+   * SQLite files under `DATA_DIR`.
+   */
+  databaseUrl: string | null;
+  /** `DATABASE_POOL_SIZE`: PostgreSQL connections per process at most. 1–1000, default 10. */
+  databasePoolSize: number;
 }
 
 export class ConfigError extends Error {
@@ -82,7 +90,36 @@ export function loadConfig(env: Env = {}): Readonly<Config> {
     bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 14),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 90),
     cleanupIntervalMs: env.CLEANUP_INTERVAL ? duration('CLEANUP_INTERVAL', env.CLEANUP_INTERVAL) : 0,
+    databaseUrl: databaseUrl(env.DATABASE_URL),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
   });
+}
+
+/** A `postgres://` URL or null; the error never repeats the value, which may hold a password. */
+function databaseUrl(value: string | undefined): string | null {
+  if (!value) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('DATABASE_URL', 'is not a URL: use postgres://user:password@host:5432/database');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError('DATABASE_URL', `must start with postgres:// (got ${url.protocol}//…)`);
+  }
+  if (!url.hostname && !url.searchParams.has('host')) throw new ConfigError('DATABASE_URL', 'names no host');
+  return value;
+}
+
+/** `url` with its password replaced by `***`: for messages and logs. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(DATABASE_URL)';
+  }
 }
 
 /** Parses `90s`, `15m`, `12h`, `7d` into milliseconds; `variable` names the source in errors. */
