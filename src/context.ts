@@ -7,8 +7,9 @@ import { createKnownDevices, type KnownDevices } from './auth/known-devices.ts';
 import { createLoginLimits, type LoginLimits } from './auth/login-limits.ts';
 import { describeLookAlikes, findLookAlikeEmails } from './auth/look-alike-emails.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
-import type { Db } from './db/sqlite/open.ts';
-import { openSqliteStorage, type SqliteStorage } from './db/sqlite/storage.ts';
+import { openPostgresStorage } from './db/postgres/storage.ts';
+import { openSqliteStorage } from './db/sqlite/storage.ts';
+import type { Storage } from './db/storage.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
 import { createSessions, type Sessions } from './http/sessions.ts';
 import type { ServiceFactory } from './pages/request-helpers.ts';
@@ -18,9 +19,8 @@ import { registerShop } from './shop/index.ts';
 /** Everything the app needs, built once from the config and passed down: no globals. */
 export interface AppContext {
   config: Config;
-  storage: SqliteStorage;
-  /** The SQLite app database (`storage.db`), for tests and tools that read rows. */
-  db: Db;
+  /** SQLite under `DATA_DIR`, or PostgreSQL at `DATABASE_URL`. */
+  storage: Storage;
   sessions: Sessions;
   passwords: PasswordHasher;
   guests: Guests;
@@ -48,21 +48,23 @@ export interface ContextOptions {
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
   const now = options.now ?? Date.now;
-  const storage = await openSqliteStorage(config, now);
-  const { records, events } = storage;
   const secret = resolveSessionSecret(config.dataDir, config.sessionSecret);
+  const storage = await openStorage(config, now);
+  const { records, events } = storage;
   const sessions = createSessions(config, secret, storage.sessions);
   if (options.log) for (const line of describeLookAlikes(await findLookAlikeEmails(records))) options.log(line);
   const passwords = createPasswordHasher({ cost: config.bcryptCost });
   const hooks: AccountHooks = { merge: [], delete: [] };
   const knownDevices = createKnownDevices(config, secret);
   const context: AppContext = {
-    config, storage, db: storage.db, sessions, passwords, hooks, knownDevices, now,
+    config, storage, sessions, passwords, hooks, knownDevices, now,
     sessionKeys: new SessionKeys(),
-    guests: createGuests({ accounts: records, events, now }),
+    guests: createGuests({ accounts: records, now, secret }),
     accounts: createAccounts({ records, events, passwords, sessions: sessions.index, hooks, now }),
-    loginLimits: createLoginLimits({ limiter: createRateLimiter(config.loginRateLimit), records, devices: knownDevices }),
-    guestBudget: createGuestBudget(createRateLimiter(config.guestRateLimit)),
+    loginLimits: createLoginLimits({
+      limiter: createRateLimiter(config.loginRateLimit, 'login', storage.limits), records, devices: knownDevices,
+    }),
+    guestBudget: createGuestBudget(createRateLimiter(config.guestRateLimit, 'guests', storage.limits)),
     services: new Map(),
     globals: {},
     async close() {
@@ -71,4 +73,11 @@ export async function createContext(config: Config, options: ContextOptions = {}
   };
   registerShop({ ...context, stores: storage.shop });
   return context;
+}
+
+/** PostgreSQL when `DATABASE_URL` is set, else the SQLite files under `DATA_DIR`. */
+function openStorage(config: Config, now: () => number): Promise<Storage> {
+  if (!config.databaseUrl) return openSqliteStorage(config, now);
+  // TODO(issue 14): sessions on Postgres (branch pg-sessions) make this a full Storage.
+  return openPostgresStorage({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, collections: config.collections }, now) as unknown as Promise<Storage>;
 }

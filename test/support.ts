@@ -15,16 +15,40 @@ import { loadConfig } from '../src/config.ts';
 import { createContext, type AppContext } from '../src/context.ts';
 import { createHttpServer } from '../src/http/http-server.ts';
 import { openSessionDb, type Db } from '../src/db/sqlite/open.ts';
+import type { SqliteStorage } from '../src/db/sqlite/storage.ts';
+import type { PostgresStorage } from '../src/db/postgres/storage.ts';
+import { startPostgres, type PostgresServer } from './db/postgres/server.ts';
 
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
+/**
+ * The backend the apps of this run use: PostgreSQL in vitest.config.ts's `postgres` project
+ * (`GUESTKIT_TEST_BACKEND=postgres`), else SQLite.
+ */
+export const BACKEND: 'sqlite' | 'postgres' = process.env.GUESTKIT_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+let postgres: Promise<PostgresServer> | undefined;
+/** A new database on this test process's throwaway PostgreSQL (started on first use, stopped at exit). */
+export async function testDatabaseUrl(): Promise<string> {
+  postgres ??= startPostgres();
+  return (await postgres).createDatabase();
+}
+
 export interface TestApp {
   ctx: AppContext;
+  backend: 'sqlite' | 'postgres';
+  /** The SQLite app database, to look at rows; throws on PostgreSQL (use `sql`). */
+  db: Db;
   /**
    * sessions.db, opened by the test (the server reaches it through connect-sqlite3's own
-   * connection) to look at or tamper with session rows.
+   * connection) to look at or tamper with session rows; throws on PostgreSQL.
    */
   sessionDb: Db;
+  /**
+   * Rows of the app database on either backend: `?` placeholders, and values as SQLite gives
+   * them (booleans as 1/0), so one expectation serves both.
+   */
+  sql<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]>;
   server: Server;
   url: string;
   dataDir: string;
@@ -40,25 +64,53 @@ export function tempDataDir(): string {
 /** Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set). */
 export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
+  const database = BACKEND === 'postgres' && env.DATABASE_URL === undefined ? { DATABASE_URL: await testDatabaseUrl() } : {};
   const config = loadConfig({
-    NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...env,
+    NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...database, ...env,
   });
   const ctx = await createContext(config);
   await ctx.sessions.ready;
   const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const sessionDb = openSessionDb(path.join(dataDir, 'sessions.db'));
+  const onPostgres = config.databaseUrl !== null;
+  const sessionDb = onPostgres ? undefined : openSessionDb(path.join(dataDir, 'sessions.db'));
+  const sqliteOnly = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`this test reads ${what} directly, which exists on SQLite only: use app.sql`);
+    return value;
+  };
   return {
-    ctx, sessionDb, server, url, dataDir,
+    ctx, server, url, dataDir,
+    backend: onPostgres ? 'postgres' : 'sqlite',
+    get db() { return sqliteOnly(onPostgres ? undefined : (ctx.storage as SqliteStorage).db, 'app.db'); },
+    get sessionDb() { return sqliteOnly(sessionDb, 'sessions.db'); },
+    sql: onPostgres ? postgresRows((ctx.storage as unknown as PostgresStorage).pool) : sqliteRows((ctx.storage as SqliteStorage).db),
     browser: () => new Browser(server),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await ctx.close();
-      sessionDb.close();
+      sessionDb?.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+function sqliteRows(db: Db) {
+  return async <T>(query: string, ...params: unknown[]): Promise<T[]> => {
+    const statement = db.prepare(query);
+    if (statement.reader) return statement.all(...params) as T[];
+    statement.run(...params);
+    return [];
+  };
+}
+
+function postgresRows(pool: PostgresStorage['pool']) {
+  return async <T>(query: string, ...params: unknown[]): Promise<T[]> => {
+    let n = 0;
+    const { rows } = await pool.query(query.replace(/\?/g, () => `$${++n}`), params);
+    return rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row)
+      .map(([key, value]) => [key, typeof value === 'boolean' ? Number(value) : value]))) as T[];
   };
 }
 

@@ -94,16 +94,16 @@ export interface AccountRow {
 }
 
 export function accountRow(app: TestApp, collection: string, id: string): AccountRow | undefined {
-  return app.ctx.db.prepare(`SELECT * FROM ${collection} WHERE id = ?`).get(id) as AccountRow | undefined;
+  return app.db.prepare(`SELECT * FROM ${collection} WHERE id = ?`).get(id) as AccountRow | undefined;
 }
 
 export function countRows(app: TestApp, table: string): number {
-  return (app.ctx.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  return (app.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 }
 
 export interface AuthEvent { type: string; record_id: string | null; collection: string | null; created_at: number; detail: string | null }
 
 export function eventsOf(app: TestApp, type: string): AuthEvent[] {
-  return app.ctx.db.prepare('SELECT type, record_id, collection, created_at, detail FROM auth_events WHERE type = ? ORDER BY id')
+  return app.db.prepare('SELECT type, record_id, collection, created_at, detail FROM auth_events WHERE type = ? ORDER BY id')
     .all(type) as AuthEvent[];
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 20 random characters of base64url: 120 bits, URL-safe, unguessable. */
 export function newRecordId(): string {
@@ -12,6 +12,17 @@ export function newRecordId(): string {
  */
 export function newGuestSecret(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/**
+ * A guest's id and credential derived from `seed` (an HMAC only the server can compute) rather
+ * than drawn at random: requests that share the seed make the same guest. The id and the secret
+ * come from different bytes of one HMAC-SHA-512, so the id, which is not secret, tells nothing
+ * of the credential. Same shapes as `newRecordId` and `newGuestSecret`.
+ */
+export function derivedGuestCredentials(serverSecret: string, seed: string): { id: string; secret: string } {
+  const bytes = createHmac('sha512', serverSecret).update(`guest:${seed}`).digest();
+  return { id: bytes.subarray(0, 15).toString('base64url'), secret: bytes.subarray(16, 48).toString('base64url') };
 }
 
 /** Marks a stored guest credential: a SHA-256 of a full-entropy secret, never a bcrypt hash. */

@@ -16,7 +16,8 @@ export type AuthErrorCode =
   | 'password_too_short'
   | 'password_too_long'
   | 'email_in_use'
-  | 'invalid_credentials';
+  | 'invalid_credentials'
+  | 'stale_form';
 
 const messages: Record<AuthErrorCode, string> = {
   anonymous_disabled: 'Guest accounts are not available right now.',
@@ -31,6 +32,7 @@ const messages: Record<AuthErrorCode, string> = {
   password_too_long: 'Use at most 72 bytes for your password (fewer if it has accents or emoji).',
   email_in_use: 'An account with this email already exists. Sign in instead.',
   invalid_credentials: 'Email or password is incorrect.',
+  stale_form: 'This page is out of date. Reload it and try again.',
 };
 
 /** The form field each code is about, so pages can show the message next to it. */
@@ -56,6 +58,7 @@ const statuses: Record<AuthErrorCode, number> = {
   password_too_long: 422,
   email_in_use: 409,
   invalid_credentials: 401,
+  stale_form: 409,
 };
 
 export class AuthError extends AppError<AuthErrorCode> {

@@ -1,7 +1,7 @@
 import type { UnitOfWork } from '../db/unit-of-work.ts';
-import { guestEmail, guestSecretMatches, hashGuestSecret, newGuestSecret, newRecordId } from './credentials.ts';
+import { derivedGuestCredentials, guestEmail, guestSecretMatches, hashGuestSecret, newGuestSecret, newRecordId } from './credentials.ts';
 import { publicRecord, storedOf } from './records.ts';
-import type { AccountStore, AuthRecord, EventLog, NewRecord } from './stores.ts';
+import type { AccountStore, AuthRecord, NewRecord } from './stores.ts';
 
 /**
  * A resume token is `<collection>.<id>.<secret>`: it names the record to look up and carries
@@ -11,30 +11,31 @@ export interface GuestSession { record: AuthRecord; token: string }
 
 export interface Guests {
   /**
-   * A new guest, made in-process (random id and credential) and returned at once; its writes
-   * (the record, its `guest_created` event) are queued on `work`.
+   * A new guest, made in-process and returned at once; its write (the record and its
+   * `guest_created` event) is queued on `work`. Its id and credential are random, or derived from
+   * `seed` (see racing-guests.ts): every request with that seed makes this same guest, once.
    */
-  create(work: UnitOfWork, collection: string, metadata?: object): GuestSession;
+  create(work: UnitOfWork, collection: string, options?: { metadata?: object; seed?: string }): GuestSession;
   /** The guest a resume token names, or null when it is malformed, stale, converted or deleted. */
   resume(token: string): Promise<AuthRecord | null>;
   /** A fresh token for a guest whose browser no longer holds one (the old one stops working). */
   reissue(work: UnitOfWork, record: AuthRecord): string;
 }
 
-export function createGuests(deps: { accounts: AccountStore; events: EventLog; now(): number }): Guests {
-  const { accounts, events, now } = deps;
+export function createGuests(deps: { accounts: AccountStore; now(): number; secret: string }): Guests {
+  const { accounts, now, secret: serverSecret } = deps;
   const tokenFor = (collection: string, id: string, secret: string) => `${collection}.${id}.${secret}`;
 
   return {
-    create(work, collection, metadata = {}) {
-      const id = newRecordId();
-      const secret = newGuestSecret();
+    create(work, collection, { metadata = {}, seed } = {}) {
+      const { id, secret } = seed === undefined
+        ? { id: newRecordId(), secret: newGuestSecret() }
+        : derivedGuestCredentials(serverSecret, `${collection}:${seed}`);
       const record: NewRecord = {
         id, email: guestEmail(id), username: `guest_${id}`, name: null, passwordHash: hashGuestSecret(secret),
         isAnonymous: true, now: now(), metadata,
       };
-      work.defer(accounts.insert(collection, record));
-      work.defer(events.record('guest_created', id, collection));
+      work.defer(accounts.insertGuest(collection, record));
       return { record: publicRecord(storedOf(collection, record)), token: tokenFor(collection, id, secret) };
     },
 

@@ -63,6 +63,13 @@ export interface AccountStore {
   /** A new record; fails with `email_in_use` when the address is taken. */
   insert(collection: string, record: NewRecord): Write;
   /**
+   * A new guest, with its `guest_created` event. Racing requests of one browser derive the same
+   * id and credential (`derivedGuestCredentials`): the first inserts the guest (true), the others
+   * find that same guest (false) and add nothing. An id held by anything else (the guest converted
+   * since, or its credential replaced) fails with `stale_form`.
+   */
+  insertGuest(collection: string, record: NewRecord): Write<boolean>;
+  /**
    * Makes the guest `id` a registered account in place (same id). Guarded: a record that is no
    * longer a guest (a concurrent conversion) is left alone and the write fails with
    * `not_anonymous`, so what was to commit with it (its audit event) does not either.

@@ -11,7 +11,7 @@ import type { Guests } from './guests.ts';
 import { commitIdentity, type IdentityChange, type SessionKeys } from './identity.ts';
 import type { KnownDevices } from './known-devices.ts';
 import type { LoginLimits } from './login-limits.ts';
-import { createRecentGuests } from './recent-guests.ts';
+import { createRacingGuests } from './racing-guests.ts';
 import type { ResumeCookie } from './resume-cookie.ts';
 import type { AccountStore, AuthRecord, EventLog } from './stores.ts';
 
@@ -55,7 +55,7 @@ interface RenderIdentity {
 export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
   const { config, records, guests, accounts, events, loginLimits, guestBudget, knownDevices, resume, sessionKeys, now } = deps;
   const renders = new WeakMap<PageScope, RenderIdentity>();
-  const recentGuests = createRecentGuests(now);
+  const racingGuests = createRacingGuests();
 
   const stateOf = (scope: PageScope): RenderIdentity => {
     let state = renders.get(scope);
@@ -130,12 +130,10 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
         if (!config.anonymousEnabled || isbot(req.headers['user-agent'] ?? '')) {
           scope.raise(new AuthError('anonymous_disabled'));
         }
-        const recent = options.forceNew ? undefined : recentGuests.find(req, collection);
-        if (!recent) guestBudget.spend(scope);
-        const guest = recent ?? guests.create(work, collection, options.metadata ?? {});
-        if (!recent) recentGuests.remember(req, collection, guest);
-        // A guest from the racing request is already committed (or will be by that request).
-        changeIdentity(scope, { kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 }, recent !== undefined);
+        guestBudget.spend(scope);
+        const seed = options.forceNew ? undefined : racingGuests.seedOf(req);
+        const guest = guests.create(work, collection, { metadata: options.metadata ?? {}, seed });
+        changeIdentity(scope, { kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 }, false);
         return { token: guest.token, record: guest.record };
       },
 

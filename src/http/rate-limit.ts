@@ -1,4 +1,4 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** One point of a limit, taken before the work it pays for. */
 export interface Reservation {
@@ -21,20 +21,26 @@ const UNLIMITED: RateLimiter = {
   charge: async () => {},
 };
 
+/** Where the points of a limit are counted: in this process, or in a store every process shares. */
+export type LimitStore = (options: { name: string; points: number; duration: number }) => RateLimiterAbstract;
+
 /**
- * Fixed-window limits per key (rate-limiter-flexible's in-memory store: each key expires with its
- * window, so memory stays bounded by the keys active in the last minute). 0 disables the limit.
+ * rate-limiter-flexible's in-memory store: each key expires with its window, so memory stays
+ * bounded by the keys active in the last minute. Right for one process (SQLite).
  */
-export function createRateLimiter(perMinute: number): RateLimiter {
+export const inMemory: LimitStore = ({ points, duration }) => new RateLimiterMemory({ points, duration });
+
+/** Fixed-window limits per key, `perMinute` points a minute, counted in `store`. 0 disables the limit. */
+export function createRateLimiter(perMinute: number, name = 'limit', store: LimitStore = inMemory): RateLimiter {
   if (perMinute === 0) return UNLIMITED;
-  const limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  const limiter = store({ name, points: perMinute, duration: 60 });
   const retryAfter = (result: RateLimiterRes) => Math.max(1, Math.ceil(result.msBeforeNext / 1000));
 
   return {
     async reserve(key) {
       try {
         await limiter.consume(key);
-        return { granted: true, retryAfterSeconds: 0, refund: () => void limiter.reward(key, 1) };
+        return { granted: true, retryAfterSeconds: 0, refund: () => void limiter.reward(key, 1).catch(() => {}) };
       } catch (result) {
         if (!(result instanceof RateLimiterRes)) throw result;
         return { granted: false, retryAfterSeconds: retryAfter(result), refund() {} };

@@ -39,7 +39,7 @@ describe('converting a guest on the account page', () => {
     expect(countRows(app, 'customers')).toBe(1);
     const row = accountRow(app, 'customers', id)!;
     expect(row.is_anonymous).toBe(0);
-    expect(app.ctx.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(id))
+    expect(app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(id))
       .toEqual([{ product_id: 'ember-mug', quantity: 2 }]);
     const account = await browser.get('/account');
     expect(account.text).toContain('Signed in as <strong>ada.lovelace@example.com</strong>');
@@ -76,7 +76,7 @@ describe('converting a guest on the account page', () => {
     const order = await browser.get(orderPage);
     expect(order.status).toBe(200);
     expect(order.text).toContain('Order confirmed');
-    expect(app.ctx.db.prepare('SELECT account_id FROM orders').all()).toEqual([{ account_id: id }]);
+    expect(app.db.prepare('SELECT account_id FROM orders').all()).toEqual([{ account_id: id }]);
   });
 
   it('counts password length in code points: 8 accented letters are enough', async () => {
@@ -185,7 +185,7 @@ describe('convertGuest() called by a page', () => {
     expect(textOf(tooLong.text, 'error')).toBe('invalid_name');
     const converted = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD, name: '  Ada Lovelace ' });
     expect(textOf(converted.text, 'record')).toBe(record.id);
-    expect(app.ctx.db.prepare('SELECT name FROM users WHERE id = ?').get(record.id)).toEqual({ name: 'Ada Lovelace' });
+    expect(app.db.prepare('SELECT name FROM users WHERE id = ?').get(record.id)).toEqual({ name: 'Ada Lovelace' });
   });
 });
 
@@ -203,6 +203,6 @@ describe('two conversions of one guest at the same time', () => {
     expect(losers.map((response) => response.status)).toEqual([400]);
     const winner = responses.indexOf(winners[0]!) === 0 ? 'one@example.com' : 'two@example.com';
     expect(accountRow(app, 'users', id)).toMatchObject({ email: winner, is_anonymous: 0 });
-    expect(app.ctx.db.prepare(`SELECT count(*) AS n FROM auth_events WHERE type = 'guest_converted'`).get()).toEqual({ n: 1 });
+    expect(app.db.prepare(`SELECT count(*) AS n FROM auth_events WHERE type = 'guest_converted'`).get()).toEqual({ n: 1 });
   });
 });

@@ -3,6 +3,7 @@
  * conversion and sign-in all see the canonical form, invisible characters are refused, and a
  * start-up report names the look-alike accounts registered before the rule.
  */
+import type { SqliteStorage } from '../../src/db/sqlite/storage.ts';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeLookAlikes, findLookAlikeEmails } from '../../src/auth/look-alike-emails.ts';
@@ -31,7 +32,7 @@ beforeEach(async () => { app = await startApp(); });
 afterEach(async () => { await app.close(); });
 
 function emailsIn(table: string): string[] {
-  return app.ctx.db.prepare(`SELECT email FROM ${table} WHERE is_anonymous = 0 ORDER BY email`).pluck().all() as string[];
+  return app.db.prepare(`SELECT email FROM ${table} WHERE is_anonymous = 0 ORDER BY email`).pluck().all() as string[];
 }
 
 function logIn(browser: Browser, email: string) {
@@ -145,7 +146,7 @@ function insertAccount(db: Db, collection: string, id: string, email: string, pa
 
 describe('accounts stored before the rule, in the form of that time', () => {
   it('still sign in by the address they registered with, and that address cannot be registered again', async () => {
-    insertAccount(app.ctx.db, 'users', 'legacy-reader', 'reader@bücher.example', await app.ctx.passwords.hash(PASSWORD));
+    insertAccount(app.db, 'users', 'legacy-reader', 'reader@bücher.example', await app.ctx.passwords.hash(PASSWORD));
     expect((await logIn(app.browser(), 'Reader@bücher.example')).status).toBe(303);
     const again = await app.browser().submit('/register', { email: 'reader@bücher.example', password: PASSWORD });
     expect(again.status).toBe(409);
@@ -155,8 +156,8 @@ describe('accounts stored before the rule, in the form of that time', () => {
 
 describe('the start-up report of look-alike emails', () => {
   it('names two accounts, inserted past the rule, whose emails are look-alikes, by collection and id only', async () => {
-    insertAccount(app.ctx.db, 'users', 'nfc-account', 'ex\u00e1mple@example.com');
-    insertAccount(app.ctx.db, 'customers', 'nfd-account', 'exa\u0301mple@example.com');
+    insertAccount(app.db, 'users', 'nfc-account', 'ex\u00e1mple@example.com');
+    insertAccount(app.db, 'customers', 'nfd-account', 'exa\u0301mple@example.com');
     const report = await findLookAlikeEmails(app.ctx.storage.records);
     expect(report.lookAlikes).toEqual([[{ collection: 'users', id: 'nfc-account' }, { collection: 'customers', id: 'nfd-account' }]]);
     expect(report.notCanonical).toEqual([{ collection: 'customers', id: 'nfd-account' }]);
@@ -166,7 +167,7 @@ describe('the start-up report of look-alike emails', () => {
   });
 
   it('names accounts whose stored email the rule now refuses', async () => {
-    insertAccount(app.ctx.db, 'users', 'hidden-space', 'ze\u200bro@example.com');
+    insertAccount(app.db, 'users', 'hidden-space', 'ze\u200bro@example.com');
     expect(await findLookAlikeEmails(app.ctx.storage.records)).toEqual({ lookAlikes: [], refused: [{ collection: 'users', id: 'hidden-space' }], notCanonical: [] });
   });
 
@@ -184,12 +185,12 @@ describe('the start-up report of look-alike emails', () => {
     const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10' });
     try {
       const first = await createContext(config);
-      insertAccount(first.db, 'users', 'with-dot', 'dot@example.com.');
-      insertAccount(first.db, 'users', 'without-dot', 'dot@example.com');
+      insertAccount((first.storage as SqliteStorage).db, 'users', 'with-dot', 'dot@example.com.');
+      insertAccount((first.storage as SqliteStorage).db, 'users', 'without-dot', 'dot@example.com');
       await first.close();
       const lines: string[] = [];
       const second = await createContext(config, { log: (line) => lines.push(line) });
-      const emails = second.db.prepare('SELECT email FROM users ORDER BY id').pluck().all();
+      const emails = (second.storage as SqliteStorage).db.prepare('SELECT email FROM users ORDER BY id').pluck().all();
       await second.close();
       expect(lines).toEqual([
         'look-alike emails: 2 accounts have one address once normalised: users/with-dot, users/without-dot',

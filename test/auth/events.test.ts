@@ -43,7 +43,7 @@ describe('auth_events', () => {
 
   it('records login_failed, naming the account only when the email exists', async () => {
     await register(app.browser(), 'owner@example.com');
-    const ownerId = (app.ctx.db.prepare('SELECT id FROM users').get() as { id: string }).id;
+    const ownerId = (app.db.prepare('SELECT id FROM users').get() as { id: string }).id;
     await app.browser().submit('/login', { email: 'owner@example.com', password: 'not the password' });
     await app.browser().submit('/login', { email: 'nobody@example.com', password: 'not the password' });
     expect(eventsOf(app, 'login_failed')).toEqual([event('login_failed', ownerId, 'users'), event('login_failed', null, null)]);
@@ -55,7 +55,7 @@ describe('auth_events', () => {
     await guest.submit('/logout');
     const owner = app.browser();
     await register(owner, 'owner@example.com');
-    const ownerId = (app.ctx.db.prepare('SELECT id FROM users WHERE is_anonymous = 0').get() as { id: string }).id;
+    const ownerId = (app.db.prepare('SELECT id FROM users WHERE is_anonymous = 0').get() as { id: string }).id;
     await owner.submit('/logout');
     expect(eventsOf(app, 'signed_out')).toEqual([event('signed_out', guestId, 'users'), event('signed_out', ownerId, 'users')]);
   });

@@ -24,10 +24,10 @@ describe('guest checkout (seed 003)', () => {
     const browser = app.browser();
     const response = await guestWithCart(browser, [['ember-mug', 2], ['candle', 1]]);
     expect(response.headers.location).toBe('/checkout');
-    const guests = app.ctx.db.prepare('SELECT id, is_anonymous FROM customers').all() as Array<{ id: string; is_anonymous: number }>;
+    const guests = app.db.prepare('SELECT id, is_anonymous FROM customers').all() as Array<{ id: string; is_anonymous: number }>;
     expect(guests).toHaveLength(1);
     expect(guests[0]!.is_anonymous).toBe(1);
-    const cart = app.ctx.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ? ORDER BY product_id').all(guests[0]!.id);
+    const cart = app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ? ORDER BY product_id').all(guests[0]!.id);
     expect(cart).toEqual([{ product_id: 'candle', quantity: 1 }, { product_id: 'ember-mug', quantity: 2 }]);
     const checkout = await browser.get('/checkout');
     expect(checkout.text).toContain('Place order');
@@ -72,7 +72,7 @@ describe('signInAnonymously(options)', () => {
     expect(row.is_anonymous).toBe(1);
     expect(row.email).toBe(`guest-${record.id.toLowerCase()}@guest.invalid`);
     expect(row.email).toMatch(/^guest-[a-z0-9_-]+@guest\.invalid$/);
-    expect(app.ctx.db.prepare('SELECT collection FROM accounts WHERE id = ?').get(record.id)).toEqual({ collection: 'users' });
+    expect(app.db.prepare('SELECT collection FROM accounts WHERE id = ?').get(record.id)).toEqual({ collection: 'users' });
     expect(countRows(app, 'customers')).toBe(0);
   });
 

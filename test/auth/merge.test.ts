@@ -11,7 +11,7 @@ afterEach(async () => { await app.close(); });
 /** An existing account (registered from another browser); returns its id. */
 async function existingAccount(email: string): Promise<string> {
   await register(app.browser(), email);
-  return (app.ctx.db.prepare('SELECT id FROM users WHERE email = ?').get(email) as { id: string }).id;
+  return (app.db.prepare('SELECT id FROM users WHERE email = ?').get(email) as { id: string }).id;
 }
 
 /** A `customers` guest with an order, a cart line and a note; returns its id. */
@@ -25,7 +25,7 @@ async function busyGuest(browser: Browser): Promise<string> {
 }
 
 function rowsOf(table: string, accountId: string): unknown[] {
-  return app.ctx.db.prepare(`SELECT * FROM ${table} WHERE account_id = ?`).all(accountId);
+  return app.db.prepare(`SELECT * FROM ${table} WHERE account_id = ?`).all(accountId);
 }
 
 describe('a guest who signs in to an existing account', () => {
@@ -37,13 +37,13 @@ describe('a guest who signs in to an existing account', () => {
     const signedIn = await browser.submit('/login', { email: 'owner@example.com', password: PASSWORD });
     expect(signedIn.status).toBe(303);
 
-    expect(app.ctx.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(userId))
+    expect(app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(userId))
       .toEqual([{ product_id: 'ember-mug', quantity: 2 }]);
-    expect(app.ctx.db.prepare('SELECT body FROM notes WHERE account_id = ?').all(userId)).toEqual([{ body: 'gift ideas' }]);
+    expect(app.db.prepare('SELECT body FROM notes WHERE account_id = ?').all(userId)).toEqual([{ body: 'gift ideas' }]);
     expect(rowsOf('orders', userId)).toHaveLength(1);
     for (const table of ['cart_items', 'notes', 'orders']) expect(rowsOf(table, guestId), table).toEqual([]);
     expect(accountRow(app, 'customers', guestId)).toBeUndefined();
-    expect(app.ctx.db.prepare('SELECT * FROM accounts WHERE id = ?').get(guestId)).toBeUndefined();
+    expect(app.db.prepare('SELECT * FROM accounts WHERE id = ?').get(guestId)).toBeUndefined();
 
     const account = await browser.get('/account');
     expect(account.text).toContain('Signed in as <strong>owner@example.com</strong>');
@@ -59,7 +59,7 @@ describe('a guest who signs in to an existing account', () => {
     const browser = app.browser();
     await guestWithCart(browser, [['candle', 2]]);
     await browser.submit('/login', { email: 'owner@example.com', password: PASSWORD });
-    expect(app.ctx.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(userId))
+    expect(app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(userId))
       .toEqual([{ product_id: 'candle', quantity: 3 }]);
   });
 

@@ -22,7 +22,7 @@ function lastActiveAt(id: string): number {
 }
 
 function setLastActiveAt(id: string, value: number): void {
-  app.ctx.db.prepare('UPDATE users SET last_active_at = ? WHERE id = ?').run(value, id);
+  app.db.prepare('UPDATE users SET last_active_at = ? WHERE id = ?').run(value, id);
 }
 
 describe('the resume cookie', () => {

@@ -24,7 +24,7 @@ describe('signing up at /register', () => {
   it('creates a registered record in users and signs the visitor in', async () => {
     const browser = app.browser();
     await register(browser, ' New.Person@Example.com ');
-    const row = app.ctx.db.prepare('SELECT * FROM users').get() as { email: string; is_anonymous: number; password_hash: string };
+    const row = app.db.prepare('SELECT * FROM users').get() as { email: string; is_anonymous: number; password_hash: string };
     expect(row).toMatchObject({ email: 'new.person@example.com', is_anonymous: 0 });
     expect(row.password_hash).toMatch(/^\$2[aby]\$10\$/);
     expect(countRows(app, 'customers')).toBe(0);

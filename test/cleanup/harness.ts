@@ -43,7 +43,7 @@ export function openShop(dataDir: string) {
   const clock = { now: Date.now() };
   const now = () => clock.now;
   const records = createSqliteAccountStore(db, COLLECTIONS);
-  const guests = createGuests({ accounts: records, events: createSqliteEventLog(db, now), now });
+  const guests = createGuests({ accounts: records, now, secret: 'cleanup-harness-secret' });
   const carts = createSqliteCartStore(db);
   const orders = createSqliteOrderStore(db, carts);
   const notes = createSqliteNoteStore(db);

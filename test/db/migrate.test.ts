@@ -3,6 +3,7 @@
  * one table per auth collection (a collection added to the config gets its table at the next
  * start), and collection names checked before they become SQL.
  */
+import type { SqliteStorage } from '../../src/db/sqlite/storage.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,12 +129,12 @@ describe('starting the app', () => {
     const work = first.storage.transactor.begin();
     const guest = first.guests.create(work, 'users', {});
     await work.commit();
-    expect(tables(first.db)).not.toContain('members');
+    expect(tables((first.storage as SqliteStorage).db)).not.toContain('members');
     await first.close();
 
     const second = await createContext(loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10', GUEST_COLLECTIONS: 'users,customers,members' }));
     try {
-      expect(tables(second.db)).toContain('members');
+      expect(tables((second.storage as SqliteStorage).db)).toContain('members');
       expect((await second.storage.records.find('users', guest.record.id))?.isAnonymous).toBe(true);
       const work2 = second.storage.transactor.begin();
       const member = second.guests.create(work2, 'members', {});

@@ -70,7 +70,7 @@ describe("a template's un-awaited service call", () => {
     expect(response.status).toBe(302);
     expect(response.headers.location).toBe('/whoami');
     // Read the moment the redirect arrives: the note is already committed, with its guest.
-    const notes = app.ctx.db.prepare('SELECT n.body, u.is_anonymous FROM notes n JOIN users u ON u.id = n.account_id').all();
+    const notes = app.db.prepare('SELECT n.body, u.is_anonymous FROM notes n JOIN users u ON u.id = n.account_id').all();
     expect(notes).toEqual([{ body: 'kept', is_anonymous: 1 }]);
   });
 
@@ -91,7 +91,7 @@ describe("a helper the template forgets to await (convertGuest without await)", 
     expect((await browser.get('/guest')).status).toBe(200);
     const response = await browser.submit('/convert-unawaited', { email: 'late@example.com', password: PASSWORD });
     expect(response.status).toBe(303);
-    const row = app.ctx.db.prepare("SELECT is_anonymous FROM users WHERE email = 'late@example.com'").get() as { is_anonymous: number } | undefined;
+    const row = app.db.prepare("SELECT is_anonymous FROM users WHERE email = 'late@example.com'").get() as { is_anonymous: number } | undefined;
     expect(row?.is_anonymous).toBe(0);
     const me = await browser.get('/whoami');
     expect(me.text).toContain('late@example.com');

@@ -23,8 +23,8 @@ interface Reply { status: number; headers: IncomingHttpHeaders }
 function postDeletingGuestMidRequest(browser: Browser, guestId: string, path: string, fields: Record<string, string>): Promise<Reply> {
   // Make the server record activity on this request, so we can see when it has authenticated it.
   app.sessionDb.exec(`UPDATE sessions SET sess = json_set(sess, '$.activeAt', 0)`);
-  const lastActive = app.ctx.db.prepare('SELECT last_active_at FROM users WHERE id = ?').pluck();
-  app.ctx.db.prepare('UPDATE users SET last_active_at = 1 WHERE id = ?').run(guestId);
+  const lastActive = app.db.prepare('SELECT last_active_at FROM users WHERE id = ?').pluck();
+  app.db.prepare('UPDATE users SET last_active_at = 1 WHERE id = ?').run(guestId);
   const body = new URLSearchParams(fields).toString();
   const split = body.lastIndexOf('&');
   const { hostname, port } = new URL(app.url);
@@ -46,7 +46,7 @@ function postDeletingGuestMidRequest(browser: Browser, guestId: string, path: st
       for (const started = Date.now(); lastActive.get(guestId) === 1; await new Promise((resolve) => setTimeout(resolve, 5))) {
         if (Date.now() - started > 5_000) return reject(new Error('the server never authenticated the request'));
       }
-      app.ctx.db.prepare('DELETE FROM accounts WHERE id = ?').run(guestId); // what cleanup does, cascading to `users`
+      app.db.prepare('DELETE FROM accounts WHERE id = ?').run(guestId); // what cleanup does, cascading to `users`
       request.end(body.slice(split));
     })();
   });

@@ -8,7 +8,7 @@ import { type Browser, startApp, type TestApp } from '../support.ts';
 import { PASSWORD, tokenFor, uniqueEmail } from './attack.ts';
 
 const LIMIT = 3;
-const guests = (app: TestApp) => app.ctx.db.prepare('SELECT count(*) FROM accounts').pluck().get() as number;
+const guests = (app: TestApp) => app.db.prepare('SELECT count(*) FROM accounts').pluck().get() as number;
 
 /** Submits the form at `path` as a client the proxy reports at `address`. */
 async function submitFrom(browser: Browser, address: string, path: string, fields: Record<string, string>) {

@@ -49,7 +49,7 @@ export interface Snapshot { [table: string]: string[] }
  * `savedAt` (expiry bookkeeping that slides by design). Two equal snapshots mean nothing was changed.
  */
 export function snapshot(app: TestApp): Snapshot {
-  const { db } = app.ctx;
+  const { db } = app;
   const { sessionDb } = app;
   const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
   const result: Snapshot = {};

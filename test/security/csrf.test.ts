@@ -84,7 +84,7 @@ const targets: Target[] = [
 ];
 
 function noteIdOf(): string {
-  return String(app.ctx.db.prepare('SELECT max(id) FROM notes').pluck().get());
+  return String(app.db.prepare('SELECT max(id) FROM notes').pluck().get());
 }
 
 interface Attack {

@@ -15,7 +15,7 @@ afterAll(async () => { await app.close(); });
 
 /** Gives an order the id under test (ids are random base64url: any of them may start with `_` or `-`). */
 function renameOrder(from: string, to: string): void {
-  const { db } = app.ctx;
+  const { db } = app;
   db.transaction(() => {
     db.pragma('defer_foreign_keys = ON'); // order_lines points at the old id until both are renamed
     db.prepare('UPDATE orders SET id = ? WHERE id = ?').run(to, from);

@@ -18,10 +18,10 @@ beforeAll(async () => { app = await startApp(); });
 afterAll(async () => { await app.close(); });
 
 function schema(): unknown[] {
-  return app.ctx.db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all();
+  return app.db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all();
 }
 
-const count = (table: string) => app.ctx.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+const count = (table: string) => app.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
 describe('SQL metacharacters', () => {
   let before: unknown[];
@@ -31,7 +31,7 @@ describe('SQL metacharacters', () => {
     const guest = await guestBrowser(app);
     for (const body of INJECTIONS) expectRedirect(await guest.submit('/try', { action: 'add-note', body }), 'adding a note');
     const id = guest.cookie('gk.resume')!.split('.')[1]!;
-    const stored = app.ctx.db.prepare('SELECT body FROM notes WHERE account_id = ? ORDER BY id').pluck().all(id);
+    const stored = app.db.prepare('SELECT body FROM notes WHERE account_id = ? ORDER BY id').pluck().all(id);
     expect(stored).toEqual(INJECTIONS);
     const page = (await guest.get('/try')).text;
     for (const body of INJECTIONS) expect(page).toContain(escaped(body));
@@ -44,7 +44,7 @@ describe('SQL metacharacters', () => {
     const placed = await guest.submit('/checkout', { action: 'place-order', name: name!, address: address!, city: city!, postcode: postcode! });
     expectRedirect(placed, 'placing the order');
     const id = placed.headers.location!.split('/').pop();
-    expect(app.ctx.db.prepare('SELECT name, address, city, postcode FROM orders WHERE id = ?').get(id))
+    expect(app.db.prepare('SELECT name, address, city, postcode FROM orders WHERE id = ?').get(id))
       .toEqual({ name, address, city, postcode });
     expect(count('order_lines')).toBeGreaterThan(0);
   });
@@ -52,7 +52,7 @@ describe('SQL metacharacters', () => {
   it('in an email that is valid (an apostrophe) register and sign in as typed', async () => {
     const email = `o'reilly-${process.pid}@example.com`;
     await registeredBrowser(app, email);
-    expect(app.ctx.db.prepare('SELECT count(*) FROM users WHERE email = ?').pluck().get(email)).toBe(1);
+    expect(app.db.prepare('SELECT count(*) FROM users WHERE email = ?').pluck().get(email)).toBe(1);
     const browser = app.browser();
     expectRedirect(await browser.submit('/login', { email, password: PASSWORD }), 'sign-in');
     expect(await signedInAs(browser)).toBe(escaped(email));
@@ -74,7 +74,7 @@ describe('SQL metacharacters', () => {
     const guest = app.browser();
     await guestWithCart(guest);
     expectRedirect(await guest.submit('/try', { action: 'add-note', body: 'keep' }), 'adding a note');
-    const [notes, cart] = [count('notes'), app.ctx.db.prepare('SELECT * FROM cart_items ORDER BY account_id, product_id').all()];
+    const [notes, cart] = [count('notes'), app.db.prepare('SELECT * FROM cart_items ORDER BY account_id, product_id').all()];
     for (const attempt of INJECTIONS) {
       expect((await guest.submit('/products/candle', { productId: attempt, quantity: '1' })).status).toBe(404);
       expect((await guest.submit('/products/candle', { productId: 'candle', quantity: attempt })).status).toBe(422);
@@ -83,7 +83,7 @@ describe('SQL metacharacters', () => {
       await guest.submit('/try', { action: 'delete-note', noteId: `0 OR 1=1` });
     }
     expect(count('notes')).toBe(notes);
-    expect(app.ctx.db.prepare('SELECT * FROM cart_items ORDER BY account_id, product_id').all()).toEqual(cart);
+    expect(app.db.prepare('SELECT * FROM cart_items ORDER BY account_id, product_id').all()).toEqual(cart);
   });
 
   it('leave every table in place', () => {
@@ -97,10 +97,10 @@ describe("other visitors' records", () => {
   it("a guest cannot delete another guest's note by its id", async () => {
     const owner = await guestBrowser(app);
     expectRedirect(await owner.submit('/try', { action: 'add-note', body: 'mine alone' }), 'adding a note');
-    const noteId = String(app.ctx.db.prepare(`SELECT id FROM notes WHERE body = 'mine alone'`).pluck().get());
+    const noteId = String(app.db.prepare(`SELECT id FROM notes WHERE body = 'mine alone'`).pluck().get());
     const other = await guestBrowser(app);
     await other.submit('/try', { action: 'delete-note', noteId });
-    expect(app.ctx.db.prepare('SELECT count(*) FROM notes WHERE id = ?').pluck().get(noteId)).toBe(1);
+    expect(app.db.prepare('SELECT count(*) FROM notes WHERE id = ?').pluck().get(noteId)).toBe(1);
     expect((await owner.get('/try')).text).toContain('mine alone');
   });
 
@@ -136,14 +136,14 @@ describe('collection names', () => {
     });
     afterAll(async () => { await pages.close(); });
 
-    const tables = () => pages.ctx.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
+    const tables = () => pages.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
 
     it('throws unknown_collection for `users; DROP TABLE users` and creates nothing', async () => {
       const before = tables();
       const response = await raw(pages, { path: '/literal-collection' });
       expect(response.body).toContain('code=unknown_collection');
       expect(tables()).toEqual(before);
-      expect(pages.ctx.db.prepare('SELECT count(*) FROM accounts').pluck().get()).toBe(0);
+      expect(pages.db.prepare('SELECT count(*) FROM accounts').pluck().get()).toBe(0);
     });
 
     it('throws unknown_collection for any name taken from the request', async () => {
@@ -153,7 +153,7 @@ describe('collection names', () => {
         expect(response.body, name).toContain('code=unknown_collection');
       }
       expect(tables()).toEqual(before);
-      expect(pages.ctx.db.prepare('SELECT count(*) FROM accounts').pluck().get()).toBe(0);
+      expect(pages.db.prepare('SELECT count(*) FROM accounts').pluck().get()).toBe(0);
     });
   });
 

@@ -116,10 +116,10 @@ describe('unicode', () => {
       const note = await guest.submit('/try', { action: 'add-note', body: value });
       expect(note.status).toBe(303);
       const id = guest.cookie('gk.resume')!.split('.')[1]!;
-      expect(app.ctx.db.prepare('SELECT body FROM notes WHERE account_id = ?').pluck().get(id)).toBe(value);
+      expect(app.db.prepare('SELECT body FROM notes WHERE account_id = ?').pluck().get(id)).toBe(value);
       const order = await guest.submit('/checkout', { action: 'place-order', name: value, address: value, city: value, postcode: value });
       expect(order.status).toBe(303);
-      expect(app.ctx.db.prepare('SELECT name, address, city, postcode FROM orders WHERE account_id = ?').get(id))
+      expect(app.db.prepare('SELECT name, address, city, postcode FROM orders WHERE account_id = ?').get(id))
         .toEqual({ name: value, address: value, city: value, postcode: value });
     });
 
@@ -138,7 +138,7 @@ describe('unicode', () => {
       expect(response.status, JSON.stringify(email)).toBe(422);
       expect(response.text).toContain(badEmail);
     }
-    expect(app.ctx.db.prepare(`SELECT count(*) FROM users WHERE email LIKE 'vic%'`).pluck().get()).toBe(0);
+    expect(app.db.prepare(`SELECT count(*) FROM users WHERE email LIKE 'vic%'`).pluck().get()).toBe(0);
   });
 
   it('accepts emoji passwords by code points and bytes (8 emoji: 8 code points, 32 bytes)', async () => {

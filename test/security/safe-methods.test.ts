@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => { await app.close(); });
 
-const noteId = () => String(app.ctx.db.prepare('SELECT max(id) FROM notes').pluck().get());
+const noteId = () => String(app.db.prepare('SELECT max(id) FROM notes').pluck().get());
 
 /** Every page, with a query string shaped like the form it holds. */
 const pages = (): string[] => [
@@ -96,8 +96,8 @@ describe('GET and HEAD with form-shaped query strings', () => {
 describe('the try-before-you-buy exception', () => {
   it('GET /try signs a new visitor in as a guest but does nothing its query string asks', async () => {
     const visitor = app.browser();
-    const notes = () => app.ctx.db.prepare('SELECT count(*) FROM notes').pluck().get();
-    const users = () => app.ctx.db.prepare('SELECT count(*) FROM users').pluck().get() as number;
+    const notes = () => app.db.prepare('SELECT count(*) FROM notes').pluck().get();
+    const users = () => app.db.prepare('SELECT count(*) FROM users').pluck().get() as number;
     const [notesBefore, usersBefore] = [notes(), users()];
     await visitor.get('/try?action=add-note&body=from-a-get');
     await visitor.get('/try?action=add-note&body=from-a-get');

@@ -163,6 +163,6 @@ describe('sign-up with markup around a valid email', () => {
     const response = await app.browser().submit('/register', { email, password: PASSWORD });
     expect(response.status).toBe(422);
     expectEscaped(response.text, [email]);
-    expect(app.ctx.db.prepare('SELECT count(*) FROM users WHERE email LIKE ?').pluck().get('%onmouseover%')).toBe(0);
+    expect(app.db.prepare('SELECT count(*) FROM users WHERE email LIKE ?').pluck().get('%onmouseover%')).toBe(0);
   });
 });

@@ -140,7 +140,7 @@ describe('POST /account action=delete-account', () => {
     const phone = app.browser();
     await signIn(phone, 'leaving@example.com', PASSWORD);
     const phoneSession = sessionCookieOf(phone);
-    const orderId = (app.ctx.db.prepare('SELECT id FROM orders WHERE account_id = ?').get(id) as { id: string }).id;
+    const orderId = (app.db.prepare('SELECT id FROM orders WHERE account_id = ?').get(id) as { id: string }).id;
 
     const response = await deleteAccount(browser, PASSWORD);
     expect(response.status).toBe(303);
@@ -152,9 +152,9 @@ describe('POST /account action=delete-account', () => {
     expect(countRowsWhere(app, 'notes', 'account_id = ?', id)).toBe(0);
     expect((app.sessionDb.prepare("SELECT count(*) AS n FROM sessions WHERE json_extract(sess, '$.auth.id') = ?").get(id) as { n: number }).n).toBe(0);
     expect(await sessionSignsIn(app, phoneSession)).toBe(false);
-    expect(app.ctx.db.prepare('SELECT account_id, name, address, total_cents FROM orders WHERE id = ?').get(orderId))
+    expect(app.db.prepare('SELECT account_id, name, address, total_cents FROM orders WHERE id = ?').get(orderId))
       .toEqual({ account_id: null, name: 'Deleted customer', address: '', total_cents: 8900 });
-    expect(JSON.stringify(app.ctx.db.prepare('SELECT * FROM orders WHERE id = ?').get(orderId))).not.toContain(SHIPPING.name);
+    expect(JSON.stringify(app.db.prepare('SELECT * FROM orders WHERE id = ?').get(orderId))).not.toContain(SHIPPING.name);
     expect(countRowsWhere(app, 'order_lines', 'order_id = ?', orderId)).toBe(1);
 
     const home = await browser.get('/');

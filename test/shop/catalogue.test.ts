@@ -12,7 +12,7 @@ describe('GET /', () => {
     expect(response.status).toBe(200);
     const cards = [...response.text.matchAll(/<li class="product-card">([\s\S]*?)<\/li>/g)].map((match) => match[1]!);
     expect(cards.length).toBeGreaterThanOrEqual(12);
-    const products = app.ctx.db.prepare('SELECT id, name, description, price_cents AS priceCents, image FROM products ORDER BY position')
+    const products = app.db.prepare('SELECT id, name, description, price_cents AS priceCents, image FROM products ORDER BY position')
       .all() as Array<{ id: string; name: string; description: string; priceCents: number; image: string }>;
     expect(products).toHaveLength(cards.length);
     products.forEach((product, index) => {

@@ -29,7 +29,7 @@ async function guestAtCheckout(browser: Browser): Promise<string> {
 }
 
 function ordersOf(accountId: string) {
-  return app.ctx.db.prepare('SELECT * FROM orders WHERE account_id = ?').all(accountId) as Array<Record<string, unknown>>;
+  return app.db.prepare('SELECT * FROM orders WHERE account_id = ?').all(accountId) as Array<Record<string, unknown>>;
 }
 
 describe('GET /checkout for a visitor who is not signed in', () => {
@@ -66,7 +66,7 @@ describe('POST /checkout action=guest-checkout', () => {
   it('signs the visitor in as a customers guest, moves the cart onto it and redirects to /checkout', async () => {
     const browser = app.browser();
     const guestId = await guestAtCheckout(browser);
-    expect(app.ctx.db.prepare('SELECT is_anonymous FROM customers WHERE id = ?').get(guestId)).toEqual({ is_anonymous: 1 });
+    expect(app.db.prepare('SELECT is_anonymous FROM customers WHERE id = ?').get(guestId)).toEqual({ is_anonymous: 1 });
     expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
     expect(sessionOf(app, browser)?.cart).toBeUndefined();
   });
@@ -148,7 +148,7 @@ describe('POST /checkout action=place-order', () => {
     const id = /^\/orders\/(.+)$/.exec(response.headers.location ?? '')?.[1];
     expect(id).toBeTruthy();
     expect(ordersOf(guestId)).toEqual([expect.objectContaining({ id, total_cents: 2 * 1800 + 2400, ...SHIPPING })]);
-    expect(app.ctx.db.prepare('SELECT product_id, name, unit_price_cents, quantity FROM order_lines WHERE order_id = ? ORDER BY position').all(id))
+    expect(app.db.prepare('SELECT product_id, name, unit_price_cents, quantity FROM order_lines WHERE order_id = ? ORDER BY position').all(id))
       .toEqual([
         { product_id: 'ember-mug', name: 'Ember Mug', unit_price_cents: 1800, quantity: 2 },
         { product_id: 'candle', name: 'Cedar Candle', unit_price_cents: 2400, quantity: 1 },
@@ -164,13 +164,13 @@ describe('POST /checkout action=place-order', () => {
     await register(browser, 'price-watcher@example.com');
     await addToCart(browser, 'tote-bag', 2);
     const id = await placeOrder(browser);
-    app.ctx.db.prepare("UPDATE products SET price_cents = 9900 WHERE id = 'tote-bag'").run();
+    app.db.prepare("UPDATE products SET price_cents = 9900 WHERE id = 'tote-bag'").run();
     try {
       const page = await browser.get(`/orders/${id}`);
       expect(page.text).toContain('<li><span>2 × Canvas Tote</span> <span>$44.00</span></li>');
       expect(page.text).toContain('Total <strong>$44.00</strong>');
     } finally {
-      app.ctx.db.prepare("UPDATE products SET price_cents = 2200 WHERE id = 'tote-bag'").run();
+      app.db.prepare("UPDATE products SET price_cents = 2200 WHERE id = 'tote-bag'").run();
     }
   });
 
@@ -178,13 +178,13 @@ describe('POST /checkout action=place-order', () => {
     const browser = app.browser();
     const guestId = await guestAtCheckout(browser);
     // The second line's insert fails, after the order row and the first line were written.
-    app.ctx.db.exec(`CREATE TEMP TRIGGER fail_second_line BEFORE INSERT ON order_lines WHEN NEW.product_id = 'candle'
+    app.db.exec(`CREATE TEMP TRIGGER fail_second_line BEFORE INSERT ON order_lines WHEN NEW.product_id = 'candle'
       BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
     try {
       const response = await submitOrder(browser);
       expect(response.status).toBe(500);
     } finally {
-      app.ctx.db.exec('DROP TRIGGER temp.fail_second_line');
+      app.db.exec('DROP TRIGGER temp.fail_second_line');
     }
     expect(ordersOf(guestId)).toEqual([]);
     expect(countRowsWhere(app, 'order_lines', "order_id NOT IN (SELECT id FROM orders)")).toBe(0);

@@ -40,20 +40,20 @@ export function guestIdOf(browser: Browser): string {
 }
 
 export function accountIdOf(app: TestApp, email: string): string {
-  const row = app.ctx.db.prepare('SELECT id FROM users WHERE email = ?').get(email) as { id: string } | undefined;
+  const row = app.db.prepare('SELECT id FROM users WHERE email = ?').get(email) as { id: string } | undefined;
   if (!row) throw new Error(`no user ${email}`);
   return row.id;
 }
 
 /** The signed-in cart stored under an account, as product id → quantity. */
 export function storedCart(app: TestApp, accountId: string): Record<string, number> {
-  const rows = app.ctx.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(accountId) as
+  const rows = app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(accountId) as
     Array<{ product_id: string; quantity: number }>;
   return Object.fromEntries(rows.map((row) => [row.product_id, row.quantity]));
 }
 
 export function countRowsWhere(app: TestApp, table: string, where: string, ...values: unknown[]): number {
-  return (app.ctx.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...values) as { n: number }).n;
+  return (app.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...values) as { n: number }).n;
 }
 
 /** The session row of this browser, parsed (express-session's signed cookie is `s:<sid>.<signature>`). */

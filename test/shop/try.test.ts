@@ -16,7 +16,7 @@ function addNote(browser: Browser, body: string) {
 }
 
 function notesOf(accountId: string): string[] {
-  return (app.ctx.db.prepare('SELECT body FROM notes WHERE account_id = ? ORDER BY id').all(accountId) as Array<{ body: string }>)
+  return (app.db.prepare('SELECT body FROM notes WHERE account_id = ? ORDER BY id').all(accountId) as Array<{ body: string }>)
     .map((row) => row.body);
 }
 
@@ -31,7 +31,7 @@ describe('GET /try', () => {
     expect(first.status).toBe(302);
     expect(first.headers.location).toBe('/try');
     const guestId = guestIdOf(browser);
-    expect(app.ctx.db.prepare('SELECT is_anonymous FROM users WHERE id = ?').get(guestId)).toEqual({ is_anonymous: 1 });
+    expect(app.db.prepare('SELECT is_anonymous FROM users WHERE id = ?').get(guestId)).toEqual({ is_anonymous: 1 });
     const reloaded = await browser.get('/try');
     expect(reloaded.status).toBe(200);
     expect(reloaded.text).toContain('<h1>Try it: your notes</h1>');
@@ -97,7 +97,7 @@ describe('POST /try (notes)', () => {
     const owner = app.browser();
     const ownerId = await becomeGuest(owner);
     await addNote(owner, 'Mine');
-    const noteId = String((app.ctx.db.prepare('SELECT id FROM notes WHERE account_id = ?').get(ownerId) as { id: number }).id);
+    const noteId = String((app.db.prepare('SELECT id FROM notes WHERE account_id = ?').get(ownerId) as { id: number }).id);
     const other = app.browser();
     await becomeGuest(other);
     await other.submit('/try', { action: 'delete-note', noteId });

@@ -96,6 +96,23 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
       });
     },
 
+    insertGuest(collection, record) {
+      const { insert, isGuestWithCredential } = statements(collection);
+      return postgresWrite(async (client) => {
+        // A racing transaction's uncommitted insert of this id makes this one wait for its
+        // commit, then do nothing: the row it then reads is that guest.
+        const inserted = await client.query(ADOPT_ACCOUNT, [record.id, collection]);
+        if (inserted.rowCount === 1) {
+          await client.query(insert, insertValues(record));
+          await client.query(GUEST_CREATED, [record.id, collection, record.now]);
+          return true;
+        }
+        const same = await client.query(isGuestWithCredential, [record.id, record.passwordHash]);
+        if (same.rowCount !== 1) throw new AuthError('stale_form');
+        return false;
+      });
+    },
+
     promote(collection, id, promotion) {
       const { promote } = statements(collection);
       return postgresWrite(async (client) => {
@@ -137,6 +154,9 @@ async function translateUnique<T>(statement: () => Promise<T>): Promise<T> {
   }
 }
 
+const GUEST_CREATED = `INSERT INTO auth_events (type, record_id, collection, created_at) VALUES ('guest_created', $1, $2, $3)`;
+const ADOPT_ACCOUNT = 'INSERT INTO accounts (id, collection) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING';
+
 /** The values of one collection row, in RECORD_COLUMNS order. */
 function insertValues(record: NewRecord): unknown[] {
   return [record.id, record.email, record.username, record.name, record.passwordHash, false,
@@ -153,6 +173,7 @@ function statementsFor(table: string) {
     insert: `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     promote: `UPDATE ${table} SET email = $1, username = $1, name = $2, password_hash = $3, is_anonymous = false,
       claimed_at = $4, last_active_at = $4 WHERE id = $5 AND is_anonymous`,
+    isGuestWithCredential: `SELECT 1 FROM ${table} WHERE id = $1 AND is_anonymous AND password_hash = $2`,
     touch: `UPDATE ${table} SET last_active_at = $1 WHERE id = $2`,
     replaceGuestSecret: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous`,
     setPassword: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND NOT is_anonymous`,

@@ -5,6 +5,7 @@ import { createPostgresAccountStore } from './account-store.ts';
 import { createPostgresEventLog } from './event-log.ts';
 import { migrate } from './migrate.ts';
 import { openPool, type PoolOptions } from './pool.ts';
+import { postgresLimits } from './rate-limits.ts';
 import { createPostgresCartStore, createPostgresNoteStore, createPostgresOrderStore, createPostgresProductStore } from './shop-stores.ts';
 import { createPostgresTransactor } from './unit-of-work.ts';
 
@@ -32,6 +33,7 @@ export async function openPostgresStorage(
       records: createPostgresAccountStore(pool, config.collections),
       events: createPostgresEventLog(now),
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
+      limits: postgresLimits(pool),
       transactor,
       close: () => pool.end(),
     };

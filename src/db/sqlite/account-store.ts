@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { AuthError } from '../../auth/errors.ts';
 import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts';
 import { isUniqueViolation } from './errors.ts';
+import { EVENT_COLUMNS } from './event-log.ts';
 import { sqliteWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
@@ -21,6 +22,8 @@ interface Row {
 export function createSqliteAccountStore(db: Database.Database, collections: readonly string[]): AccountStore {
   const byCollection = new Map(collections.map((table) => [table, prepare(db, table)]));
   const insertAccount = db.prepare('INSERT INTO accounts (id, collection) VALUES (?, ?)');
+  const adoptAccount = db.prepare('INSERT INTO accounts (id, collection) VALUES (?, ?) ON CONFLICT (id) DO NOTHING');
+  const guestCreated = db.prepare(`INSERT INTO auth_events (${EVENT_COLUMNS}) VALUES ('guest_created', ?, ?, ?, NULL)`);
   const deleteAccount = db.prepare('DELETE FROM accounts WHERE id = ?');
 
   function statements(collection: string) {
@@ -82,6 +85,20 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
       });
     },
 
+    insertGuest(collection, record) {
+      const { insert, isGuestWithCredential } = statements(collection);
+      return sqliteWrite(() => {
+        if (adoptAccount.run(record.id, collection).changes === 1) {
+          insert.run(...insertValues(record));
+          guestCreated.run(record.id, collection, record.now);
+          return true;
+        }
+        // A racing request inserted it first: that must be this very guest, still a guest.
+        if (isGuestWithCredential.get(record.id, record.passwordHash) === undefined) throw new AuthError('stale_form');
+        return false;
+      });
+    },
+
     promote(collection, id, promotion) {
       const promote = statements(collection).promote;
       return sqliteWrite(() => {
@@ -139,6 +156,7 @@ function prepare(db: Database.Database, table: string) {
     promote: db.prepare(`UPDATE ${table} SET email = :email, username = :email, name = :name,
       password_hash = :passwordHash, is_anonymous = 0, claimed_at = :now, last_active_at = :now
       WHERE id = :id AND is_anonymous = 1`),
+    isGuestWithCredential: db.prepare(`SELECT 1 FROM ${table} WHERE id = ? AND is_anonymous = 1 AND password_hash = ?`),
     touch: db.prepare(`UPDATE ${table} SET last_active_at = ? WHERE id = ?`),
     replaceGuestSecret: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 1`),
     setPassword: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 0`),

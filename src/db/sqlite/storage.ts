@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { catalogue } from '../../shop/products.ts';
+import { inMemory } from '../../http/rate-limit.ts';
 import { migrate } from './migrate.ts';
 import { openDb, type Db } from './open.ts';
 import type { Storage } from '../storage.ts';
@@ -30,6 +31,8 @@ export async function openSqliteStorage(config: { dataDir: string; collections: 
     events: createSqliteEventLog(db, now),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     sessions,
+    // One process serves a SQLite database: its limits can count in memory.
+    limits: inMemory,
     transactor,
     async close() {
       await sessions.close();
