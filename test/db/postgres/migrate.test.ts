@@ -40,7 +40,7 @@ describe('migrate() on PostgreSQL', () => {
   it('creates the accounts table, one table per collection and the shop tables on a new database', async () => {
     const pool = await freshPool();
     expect(await migrate(pool, ['users', 'customers'])).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', 'users:collection-001-auth', 'customers:collection-001-auth']);
-    expect(await tables(pool)).toEqual(['accounts', 'auth_events', 'cart_items', 'customers', 'notes', 'order_lines', 'orders', 'products', 'schema_migrations', 'users']);
+    expect(await tables(pool)).toEqual(['accounts', 'auth_events', 'cart_items', 'customers', 'notes', 'order_lines', 'orders', 'products', 'rate_limits', 'schema_migrations', 'sessions', 'users']);
   });
 
   it('applies nothing the second time, and keeps the data', async () => {
