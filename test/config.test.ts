@@ -112,6 +112,12 @@ describe('an invalid variable stops the start with an error naming it', () => {
     ['ANONYMOUS_ENABLED', { ANONYMOUS_ENABLED: 'maybe' }],
     ['GUEST_RATE_LIMIT', { GUEST_RATE_LIMIT: 'lots' }],
     ['CLEANUP_INTERVAL', { CLEANUP_INTERVAL: 'hourly' }],
+    ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,rate_limits' }],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://shop:secret@db/shop' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres:///shop' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: '0' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: 'many' }],
   ];
   for (const [variable, env] of invalid) {
     it(`${variable} for ${JSON.stringify(env)}`, () => {
@@ -124,6 +130,23 @@ describe('an invalid variable stops the start with an error naming it', () => {
   it('quotes the bad value so the operator sees what was read', () => {
     expect(configError({ PORT: 'abc' }).message).toContain('"abc"');
     expect(configError({ GUEST_COLLECTIONS: 'users,accounts' }).message).toContain('"accounts"');
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('is unset by default: the SQLite files under DATA_DIR, with a pool of 10 for when it is set', () => {
+    expect(loadConfig({})).toMatchObject({ databaseUrl: null, databasePoolSize: 10 });
+  });
+
+  it('reads a postgres:// or postgresql:// URL, and DATABASE_POOL_SIZE', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://shop:secret@db.internal:5432/shop', DATABASE_POOL_SIZE: '25' }))
+      .toMatchObject({ databaseUrl: 'postgres://shop:secret@db.internal:5432/shop', databasePoolSize: 25 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/shop' }).databaseUrl).toBe('postgresql://db/shop');
+  });
+
+  it('never repeats the password of a URL it refuses', () => {
+    expect(configError({ DATABASE_URL: 'mysql://shop:hunter2-secret@db/shop' }).message).not.toContain('hunter2');
+    expect(configError({ DATABASE_URL: 'postgres://shop:hunter2 secret@/' }).message).not.toContain('hunter2');
   });
 });
 

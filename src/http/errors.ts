@@ -16,4 +16,5 @@ export const errorPages: Record<number, { title: string; message: string }> = {
   415: { title: 'Unsupported form encoding', message: 'The form was sent in an encoding this site does not accept. Please go back and try again.' },
   429: { title: 'Too many requests', message: 'Please wait a minute and try again.' },
   500: { title: 'Something went wrong', message: 'An unexpected error happened on our side. Please try again.' },
+  503: { title: 'Back in a moment', message: 'We cannot reach our database right now, so nothing was saved. Please try again in a few seconds.' },
 };

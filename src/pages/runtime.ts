@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import { Eta, EtaError } from 'eta';
 import type { Transactor } from '../db/unit-of-work.ts';
-import { AppError, findCause } from '../errors.ts';
+import { AppError, findCause, StorageUnavailableError } from '../errors.ts';
 import { errorPages } from '../http/errors.ts';
 import { refererPath } from '../http/same-site-paths.ts';
 import { fillCsrfTokens, injectCsrfFields } from './csrf-fields.ts';
@@ -131,6 +131,11 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   }
 
   function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {
+    const unavailable = findCause(error, StorageUnavailableError);
+    if (unavailable) {
+      options.log(`503 on ${req.method} ${req.originalUrl}: ${unavailable.message}`);
+      return renderError(req, res, 503, { retryAfterSeconds: unavailable.retryAfterSeconds });
+    }
     const appError = findCause(error, AppError);
     if (appError) return renderError(req, res, appError.status, { message: appError.message, retryAfterSeconds: appError.retryAfterSeconds });
     options.log(`Error rendering ${file} (${req.method} ${req.originalUrl}):\n${describe(error)}`);

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { redactedUrl } from '../../config.ts';
+import { StorageUnavailableError } from '../../errors.ts';
 import { catalogue } from '../../shop/products.ts';
 import type { Storage } from '../storage.ts';
 import { createPostgresAccountStore } from './account-store.ts';
@@ -24,6 +26,7 @@ export async function openPostgresStorage(
 ): Promise<PostgresStorage> {
   const pool = openPool(config);
   try {
+    await reach(pool, config.databaseUrl);
     await migrate(pool, config.collections);
     const transactor = createPostgresTransactor(pool);
     const products = createPostgresProductStore(pool);
@@ -40,5 +43,15 @@ export async function openPostgresStorage(
   } catch (error) {
     await pool.end();
     throw error;
+  }
+}
+
+/** The first connection, with an error that names DATABASE_URL and never shows its password. */
+async function reach(pool: pg.Pool, databaseUrl: string): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    const cause = error instanceof StorageUnavailableError ? error.cause : error;
+    throw new Error(`cannot connect to the database in DATABASE_URL (${redactedUrl(databaseUrl)}): ${(cause as Error)?.message ?? cause}`);
   }
 }
