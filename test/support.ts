@@ -84,7 +84,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
     backend: onPostgres ? 'postgres' : 'sqlite',
     get db() { return sqliteOnly(onPostgres ? undefined : (ctx.storage as SqliteStorage).db, 'app.db'); },
     get sessionDb() { return sqliteOnly(sessionDb, 'sessions.db'); },
-    sql: onPostgres ? postgresRows((ctx.storage as unknown as PostgresStorage).pool) : sqliteRows((ctx.storage as SqliteStorage).db),
+    sql: onPostgres ? postgresRows((ctx.storage as PostgresStorage).pool) : sqliteRows((ctx.storage as SqliteStorage).db),
     browser: () => new Browser(server),
     async close() {
       server.closeAllConnections();
