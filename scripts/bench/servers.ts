@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir, startChild, stopChild, waitForLine, type Child } from './processes.ts';
+import { log, makeTempDir, startChild, stopChild, waitForLine, type Child } from './processes.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -81,7 +81,18 @@ async function start(name: string, args: string[], dataDir: string, env: Record<
   const child = startChild(process.execPath, args, { cwd: ROOT, env });
   try {
     const match = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, READY_TIMEOUT_MS);
-    return { name, url: match[1]!, child, dataDir, databaseUrl: env.DATABASE_URL, stop: () => stopChild(child) };
+    let stopping = false;
+    // A server that dies mid-run makes every later figure a connection error: say why, once.
+    void child.exited.then((code) => {
+      if (!stopping) log(`${name} exited with ${code} while the bench ran:\n${child.output()}`);
+    });
+    return {
+      name, url: match[1]!, child, dataDir, databaseUrl: env.DATABASE_URL,
+      stop: () => {
+        stopping = true;
+        return stopChild(child);
+      },
+    };
   } catch (error) {
     await stopChild(child, 1_000);
     throw new Error(`${name} did not start: ${(error as Error).message}`);
