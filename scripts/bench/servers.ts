@@ -86,9 +86,10 @@ async function start(name: string, args: string[], dataDir: string, env: Record<
   try {
     const match = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, READY_TIMEOUT_MS);
     let stopping = false;
-    // A server that dies mid-run makes every later figure a connection error: say why, once.
+    // A server that dies mid-run makes every later figure a connection error: say why, once. (A
+    // graceful stop exits 0, also when Ctrl-C reached the server before the bench stopped it.)
     void child.exited.then((code) => {
-      if (!stopping) log(`${name} exited with ${code} while the bench ran:\n${child.output()}`);
+      if (!stopping && code !== 0) log(`${name} exited with ${code} while the bench ran:\n${child.output()}`);
     });
     return {
       name, url: match[1]!, child, dataDir, databaseUrl: env.DATABASE_URL,
