@@ -5,7 +5,7 @@
  * refuses root. The tests (test/db/postgres/server.ts) and `npm run bench -- --backend postgres`
  * start theirs here; neither imports the other's harness.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -87,8 +87,11 @@ export async function startPostgresCluster(options: ClusterOptions): Promise<Pos
     try { execFileSync(...command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']), { stdio: 'ignore' }); } catch { /* not running */ }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  // A run that dies before it stops the cluster still takes the cluster with it.
+  // A run that dies before it stops the cluster still takes the cluster with it: on a normal exit
+  // at once, and, since a test worker is often killed rather than left to exit (vitest's forks),
+  // by a watchdog that outlives this process and stops the cluster once it is gone.
   process.once('exit', stopNow);
+  watchOwner(command, data, dir);
 
   try {
     // --no-sync: initdb's own files are not what anything measures, durable or not.
@@ -119,6 +122,18 @@ export async function startPostgresCluster(options: ClusterOptions): Promise<Pos
     stopNow();
     throw new Error(`could not start a ${options.purpose} PostgreSQL: ${(error as Error).message}\n${serverLog}`);
   }
+}
+
+/**
+ * A detached shell that waits for this process to end, then stops the cluster (if it still runs)
+ * and removes its directory. After a clean `stop()` it finds nothing left and just exits.
+ */
+function watchOwner(command: Command, data: string, dir: string): void {
+  const [program, args] = command('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+  const quoted = [program, ...args].map((word) => `'${word.replaceAll("'", "'\\''")}'`).join(' ');
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; `
+    + `if [ -d '${data}' ]; then ${quoted} >/dev/null 2>&1; rm -rf '${dir}'; fi`;
+  spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 
 /** Another process may take the port between the probe and the start: then try another one. */
