@@ -56,6 +56,9 @@ export function openShop(dataDir: string) {
       return row ? { isAnonymous: row.is_anonymous === 1, email: row.email } : null;
     },
     touch: (collection: Collection, id: string, time: number) => apply(records.touch(collection, id, time)),
+    /** Signs the guest up in place, as registering does. */
+    convert: (collection: Collection, id: string, email: string) =>
+      apply(records.promote(collection, id, { email, name: null, passwordHash: 'bcrypt-hash', now: Date.now() })),
   };
 
   /** Runs `write` with the clock set `daysAgo` days back. */

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { redactedUrl } from '../../config.ts';
 
 export interface PoolOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -24,4 +25,16 @@ export function openPool(options: PoolOptions): pg.Pool {
   // emits 'error'; unheard, that event would end the process. The next query connects anew.
   pool.on('error', () => {});
   return pool;
+}
+
+/**
+ * A failure to open the database of `databaseUrl`, saying which: DATABASE_URL with its password
+ * hidden, then pg's reason (pg's messages never hold the password). Node's connect fails with an
+ * AggregateError, whose own message is empty, when it tried several addresses (localhost).
+ */
+export function openFailure(databaseUrl: string, error: unknown): Error {
+  const reason = error instanceof AggregateError
+    ? error.errors.map((each: Error) => each.message).join('; ')
+    : (error as Error).message;
+  return new Error(`cannot open the database of DATABASE_URL (${redactedUrl(databaseUrl)}): ${reason || String(error)}`, { cause: error });
 }
