@@ -51,8 +51,9 @@ export interface StaleGuestStore {
   /**
    * Deletes those of `ids` that still match `sweep`, with the rows that go with them (cart,
    * notes; orders are detached and kept), and records a `guest_deleted` event for each, in one
-   * short write transaction. The delete re-checks the rule itself: a guest that converts or
-   * comes back after the snapshot stays.
+   * short write transaction (PostgreSQL: one per share of the batch, on two connections at
+   * once). The delete re-checks the rule itself: a guest that converts or comes back after the
+   * snapshot stays.
    */
   remove(sweep: Sweep, ids: readonly string[], now: number): Promise<Removal>;
   /** What `remove` would do now, changing nothing (the dry run). */

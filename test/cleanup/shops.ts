@@ -9,13 +9,13 @@ import { afterAll, afterEach, beforeEach } from 'vitest';
 import { newRecordId } from '../../src/auth/credentials.ts';
 import { createGuests } from '../../src/auth/guests.ts';
 import type { StaleGuestStore } from '../../src/cleanup/stale-guest-store.ts';
-import { deleteStaleGuests, type CleanupOptions, type CleanupWatch } from '../../src/cleanup/stale-guests.ts';
+import type { CleanupWatch } from '../../src/cleanup/stale-guests.ts';
 import { openPostgresStaleGuestStore } from '../../src/db/postgres/cleanup/stale-guest-store.ts';
 import { openPostgresStorage } from '../../src/db/postgres/storage.ts';
 import { openSqliteStaleGuestStore } from '../../src/db/sqlite/cleanup/stale-guest-store.ts';
 import { sessionRow } from '../../src/db/sqlite/session-store.ts';
 import { startPostgres, type PostgresServer } from '../db/postgres/server.ts';
-import { COLLECTIONS, count, DAY, exists, isGuest, openShop, sessionsOf, tempDataDir } from './harness.ts';
+import { cleanWith, COLLECTIONS, count, DAY, exists, isGuest, openShop, sessionsOf, tempDataDir, type CleanupRunOptions } from './harness.ts';
 
 type Collection = (typeof COLLECTIONS)[number];
 
@@ -176,18 +176,6 @@ export function useCleanupShop(open: OpenShop): { shop: CleanupShop } {
 }
 
 /** Runs cleanup the way the CLI does (a store of its own) with these options. */
-export async function cleanShop(shop: CleanupShop, options: Partial<CleanupOptions> & { olderThanDays?: number }, watch?: CleanupWatch) {
-  const store = await shop.openStore();
-  try {
-    return await deleteStaleGuests(store, {
-      cutoff: Date.now() - (options.olderThanDays ?? 30) * DAY,
-      bouncedCutoff: null,
-      collections: COLLECTIONS,
-      dryRun: false,
-      batchSize: 1000,
-      ...options,
-    }, watch);
-  } finally {
-    await store.close();
-  }
+export async function cleanShop(shop: CleanupShop, options: CleanupRunOptions, watch?: CleanupWatch) {
+  return cleanWith(await shop.openStore(), options, watch);
 }

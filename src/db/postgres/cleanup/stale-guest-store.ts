@@ -9,10 +9,16 @@ import { prepareSweep, type Cursor, type PreparedSweep } from './sweep.ts';
 
 // Guests read per step of the snapshot, in batches: each step one short read.
 const SNAPSHOT_BATCHES = 20;
+/**
+ * Transactions that remove one batch, at once, each on its own connection and with its share of
+ * the batch. Deleting is CPU work in the server (six foreign keys fire per account), one core
+ * per connection; two is what the 2-core machines we measure on have.
+ */
+const LANES = 2;
 
 export interface PostgresCleanupConfig {
   databaseUrl: string;
-  /** Connections at most; a run uses one at a time. */
+  /** Connections at most; a run uses two at a time (LANES), or one with a pool of one. */
   databasePoolSize: number;
   /** Every auth collection the database holds (`config.collections`). */
   collections: readonly string[];
@@ -21,23 +27,25 @@ export interface PostgresCleanupConfig {
 /**
  * The stale guests of the PostgreSQL database of DATABASE_URL, on a pool of cleanup's own. The
  * snapshot is a list of ids in this process (candidates.ts), oldest first, which is also the
- * order their rows were written in; each batch locks what it removes with SKIP LOCKED and
- * deletes it in one short transaction (sweep.ts). Sessions live in the same database and go with
- * their account by cascade, so the session phase of a run has nothing to do here.
+ * order their rows were written in; each batch is split in two, and each share locks what it
+ * removes with SKIP LOCKED and deletes it in one short transaction of its own (sweep.ts), both at
+ * once. Sessions live in the same database and go with their account by cascade, so the session
+ * phase of a run has nothing to do here.
  */
 export async function openPostgresStaleGuestStore(config: PostgresCleanupConfig): Promise<StaleGuestStore> {
   const pool = openPool({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
   try {
     // As the app does at start: a collection added to the config gets its table before it is cleaned.
     await migrate(pool, config.collections);
-    return storeOn(pool, config.collections, await findAccountReferences(pool, config.collections));
+    const lanes = Math.min(LANES, config.databasePoolSize);
+    return storeOn(pool, config.collections, await findAccountReferences(pool, config.collections), lanes);
   } catch (error) {
     await pool.end();
     throw openFailure(config.databaseUrl, error);
   }
 }
 
-function storeOn(pool: pg.Pool, collections: readonly string[], references: readonly AccountReference[]): StaleGuestStore {
+function storeOn(pool: pg.Pool, collections: readonly string[], references: readonly AccountReference[], lanes: number): StaleGuestStore {
   const transactor = createPostgresTransactor(pool);
   const candidates = createCandidateList();
   const prepared = new Map<string, PreparedSweep>();
@@ -64,7 +72,15 @@ function storeOn(pool: pg.Pool, collections: readonly string[], references: read
       }
     },
     nextCandidates: async (after, limit) => candidates.next(after, limit),
-    remove: (sweep: Sweep, ids, now) => statementsFor(sweep).remove(ids, sweep.window, now),
+    async remove(sweep: Sweep, ids, now) {
+      const statements = statementsFor(sweep);
+      const removals = await Promise.all(sharesOf(ids, lanes).map((share) => statements.remove(share, sweep.window, now)));
+      return {
+        removed: removals.flatMap((removal) => removal.removed),
+        ordersDetached: sum(removals.map((removal) => removal.ordersDetached)),
+        sessionsRemoved: sum(removals.map((removal) => removal.sessionsRemoved ?? 0)),
+      };
+    },
     measure: (sweep: Sweep, ids) => statementsFor(sweep).measure(ids, sweep.window),
     async countSessions(ids) {
       const { rows } = await pool.query<{ count: number }>('SELECT count(*)::int AS count FROM sessions WHERE account_id = ANY ($1::text[])', [ids]);
@@ -81,3 +97,13 @@ function storeOn(pool: pg.Pool, collections: readonly string[], references: read
     close: () => pool.end(),
   };
 }
+
+/** `ids` in up to `lanes` contiguous shares: each keeps neighbouring rows together. */
+function sharesOf(ids: readonly string[], lanes: number): string[][] {
+  const size = Math.max(1, Math.ceil(ids.length / lanes));
+  const shares: string[][] = [];
+  for (let start = 0; start < ids.length; start += size) shares.push(ids.slice(start, start + size));
+  return shares;
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
