@@ -66,7 +66,8 @@ describe('batches next to live transactions', () => {
     const cleaning = cleanShop(t.shop, {});
     const observer = await connect();
     await eventually(async () => (await observer.query(`SELECT 1 FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rowCount === 1, 'cleanup waiting for the session row');
+      WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'WITH doomed%'`)).rowCount === 1,
+    'cleanup waiting for the session row');
     await request.query('COMMIT');
     expect(await cleaning).toMatchObject({ deleted: 1, sessionsRemoved: 1 });
     expect(await t.shop.sessionExists(sid)).toBe(false);
