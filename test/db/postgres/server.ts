@@ -18,6 +18,13 @@ const VERSIONS_DIR = '/usr/lib/postgresql';
 export interface PostgresServer {
   /** A new, empty database on this server; resolves to its URL. */
   createDatabase(): Promise<string>;
+  /**
+   * Shuts the server down as an operator's restart does (`pg_ctl stop -m fast`: every connection
+   * is cut, open transactions roll back) and keeps its data, until `resume()`: a database outage.
+   */
+  pause(): Promise<void>;
+  /** Starts the paused server again: the same data on the same port, so the same URLs work. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,7 +41,8 @@ function binDir(): string {
   return found;
 }
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on at the moment of asking. */
+export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -46,7 +54,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const bin = binDir();
   const asRoot = process.getuid?.() === 0;
   // initdb and postgres refuse to run as root: as root, run them as the package's user.
-  const command = (tool: string, args: string[]): [string, string[]] =>
+  const command: Command = (tool, args) =>
     asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, tool), ...args]] : [path.join(bin, tool), args];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'guestkit-pg-'));
   if (asRoot) await run('chown', ['postgres', dir]);
@@ -64,6 +72,8 @@ export async function startPostgres(): Promise<PostgresServer> {
     const port = await startOnFreePort(command, data, dir, log);
     const admin = `postgres://guestkit@127.0.0.1:${port}`;
     let databases = 0;
+    let running = true;
+    const shutDown = () => run(...command('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']));
     return {
       async createDatabase() {
         const name = `test_${process.pid}_${++databases}`;
@@ -76,9 +86,23 @@ export async function startPostgres(): Promise<PostgresServer> {
         }
         return `${admin}/${name}`;
       },
+      async pause() {
+        await shutDown();
+        running = false;
+      },
+      async resume() {
+        // The same port, or the URLs handed out stop working. Another process may have taken it
+        // while the server was down (unlikely on loopback within seconds): the log then says so.
+        try {
+          await startOn(command, data, dir, log, port);
+        } catch (error) {
+          throw new Error(`could not restart the test PostgreSQL on port ${port}: ${(error as Error).message}\n${fs.readFileSync(log, 'utf8')}`);
+        }
+        running = true;
+      },
       async stop() {
         process.off('exit', stopNow);
-        await run(...command('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']));
+        if (running) await shutDown();
         fs.rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -90,14 +114,21 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
 }
 
+type Command = (tool: string, args: string[]) => [string, string[]];
+
+/** Starts the cluster in `data` on `port`, and waits until it accepts connections. */
+async function startOn(command: Command, data: string, dir: string, log: string, port: number): Promise<void> {
+  // fsync off: a throwaway cluster need not survive a power cut (never for a benchmark).
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+  await run(...command('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']));
+}
+
 /** Another process may take the port between the probe and the start: then try another one. */
-async function startOnFreePort(command: (tool: string, args: string[]) => [string, string[]], data: string, dir: string, log: string): Promise<number> {
+async function startOnFreePort(command: Command, data: string, dir: string, log: string): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    // fsync off: a throwaway cluster need not survive a power cut (never for a benchmark).
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
     try {
-      await run(...command('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']));
+      await startOn(command, data, dir, log, port);
       return port;
     } catch (error) {
       if (attempt === 3) throw error;
