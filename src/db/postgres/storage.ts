@@ -8,14 +8,12 @@ import { createPostgresEventLog } from './event-log.ts';
 import { migrate } from './migrate.ts';
 import { openPool, type PoolOptions } from './pool.ts';
 import { postgresLimits } from './rate-limits.ts';
+import { openPostgresSessionStorage } from './session-store.ts';
 import { createPostgresCartStore, createPostgresNoteStore, createPostgresOrderStore, createPostgresProductStore } from './shop-stores.ts';
 import { createPostgresTransactor } from './unit-of-work.ts';
 
-/**
- * Everything but sessions on PostgreSQL. TODO(issue 14): sessions (connect-pg-simple or a store
- * of ours, in the same database), then DATABASE_URL in the config and the app.
- */
-export interface PostgresStorage extends Omit<Storage, 'sessions'> {
+/** Everything on PostgreSQL, sessions included, in one database. */
+export interface PostgresStorage extends Storage {
   /** The pool itself, for tests and tools that look at rows. */
   pool: pg.Pool;
 }
@@ -37,6 +35,7 @@ export async function openPostgresStorage(
       events: createPostgresEventLog(now),
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
       limits: postgresLimits(pool),
+      sessions: openPostgresSessionStorage(pool),
       transactor,
       close: () => pool.end(),
     };
