@@ -81,7 +81,7 @@ describe('one browser, its requests alternating between two app processes', () =
   it('takes a form token from A at B: a visitor\'s before it has a session, and a guest\'s session token', async () => {
     const onA = newBrowser();
     const onB = onA.via(b);
-    // No session yet: the token's secret is in the browser's own CSRF cookie, signed with SESSION_SECRET.
+    // No session yet: the token's secret is in the browser's own CSRF cookie, which any process can check it against.
     const visitorToken = tokenIn(await onA.request('/products/candle'));
     const added = await onB.request('/products/candle', { _csrf: visitorToken, productId: 'candle', quantity: '1' });
     expect([added.status, added.location]).toEqual([303, '/cart']);
