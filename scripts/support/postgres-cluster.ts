@@ -32,10 +32,17 @@ export interface ClusterOptions {
 export interface PostgresCluster {
   /** `SHOW server_version`, e.g. "15.14 (Debian 15.14-0+deb12u1)". */
   version: string;
-  /** The postmaster's pid: its children are the backends, one per connection. */
+  /** The postmaster's pid: its children are the backends, one per connection (a `resume()` starts another). */
   serverPid: number;
   /** A new, empty database named `name` (lower-case letters, digits, _); resolves to its URL. */
   createDatabase(name: string): Promise<string>;
+  /**
+   * Shuts the server down as an operator's restart does (`pg_ctl stop -m fast`: every connection
+   * is cut, open transactions roll back) and keeps its data, until `resume()`: a database outage.
+   */
+  pause(): Promise<void>;
+  /** Starts the paused server again: the same data on the same port, so the same URLs work. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,7 +61,8 @@ function binDir(): string {
   return found;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on at the moment of asking. */
+export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -96,11 +104,13 @@ export async function startPostgresCluster(options: ClusterOptions): Promise<Pos
   try {
     // --no-sync: initdb's own files are not what anything measures, durable or not.
     await run(...command('initdb', ['-D', data, '-A', 'trust', '-U', USER, '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']));
-    const port = await startOnFreePort(command, data, dir, log, options.durable);
+    const port = await startOnFreePort(command, { data, dir, log, durable: options.durable });
     const admin = `postgres://${USER}@127.0.0.1:${port}`;
     const version = (await queryDatabase<{ server_version: string }>(`${admin}/postgres`, 'SHOW server_version'))[0]!.server_version;
     // postmaster.pid's first line is the server's pid.
     const serverPid = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let running = true;
+    const shutDown = () => run(...command('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']));
     return {
       version,
       serverPid,
@@ -110,9 +120,23 @@ export async function startPostgresCluster(options: ClusterOptions): Promise<Pos
         await queryDatabase(`${admin}/postgres`, `CREATE DATABASE ${name}`);
         return `${admin}/${name}`;
       },
+      async pause() {
+        await shutDown();
+        running = false;
+      },
+      async resume() {
+        // The same port, or the URLs handed out stop working. Another process may have taken it
+        // while the server was down (unlikely on loopback within seconds): the log then says so.
+        try {
+          await startOn(command, { data, dir, log, durable: options.durable }, port);
+        } catch (error) {
+          throw new Error(`could not restart the ${options.purpose} PostgreSQL on port ${port}: ${(error as Error).message}\n${fs.readFileSync(log, 'utf8')}`);
+        }
+        running = true;
+      },
       async stop() {
         process.off('exit', stopNow);
-        await run(...command('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']));
+        if (running) await shutDown();
         fs.rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -136,14 +160,22 @@ function watchOwner(command: Command, data: string, dir: string): void {
   spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }
 
+/** Where a cluster lives, and whether it syncs to disk. */
+interface ClusterFiles { data: string; dir: string; log: string; durable: boolean }
+
+/** Starts the cluster on `port`, and waits until it accepts connections. */
+async function startOn(command: Command, files: ClusterFiles, port: number): Promise<void> {
+  const settings = files.durable ? '' : ' -c fsync=off -c full_page_writes=off';
+  const options = `-p ${port} -k ${files.dir} -c listen_addresses=127.0.0.1${settings}`;
+  await run(...command('pg_ctl', ['-D', files.data, '-l', files.log, '-w', '-t', '60', '-o', options, 'start']));
+}
+
 /** Another process may take the port between the probe and the start: then try another one. */
-async function startOnFreePort(command: Command, data: string, dir: string, log: string, durable: boolean): Promise<number> {
-  const settings = durable ? '' : ' -c fsync=off -c full_page_writes=off';
+async function startOnFreePort(command: Command, files: ClusterFiles): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${settings}`;
     try {
-      await run(...command('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']));
+      await startOn(command, files, port);
       return port;
     } catch (error) {
       if (attempt === 3) throw error;

@@ -34,6 +34,11 @@ export function openPool(options: PoolOptions): pg.Pool {
   // emits 'error'; unheard, that event would end the process. The next query connects anew, so
   // the app recovers by itself once the server is back.
   pool.on('error', () => {});
+  // A client lent out (a transaction, between two of its statements) whose connection drops
+  // emits 'error' on itself, where nobody listens: that too would end the process (it did, when
+  // the server was stopped under load). Its next query fails instead, as StorageUnavailableError,
+  // and the transaction gives it back broken, so the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   translateLosses(pool);
   return pool;
 }

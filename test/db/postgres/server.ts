@@ -5,9 +5,15 @@
  */
 import { startPostgresCluster } from '../../../scripts/support/postgres-cluster.ts';
 
+export { freePort } from '../../../scripts/support/postgres-cluster.ts';
+
 export interface PostgresServer {
   /** A new, empty database on this server; resolves to its URL. */
   createDatabase(): Promise<string>;
+  /** Stops the server, keeping its data: every connection is cut until `resume()` (an outage). */
+  pause(): Promise<void>;
+  /** Starts the paused server again, on the same port: the URLs handed out work again. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -16,6 +22,8 @@ export async function startPostgres(): Promise<PostgresServer> {
   let databases = 0;
   return {
     createDatabase: () => cluster.createDatabase(`test_${process.pid}_${++databases}`),
+    pause: () => cluster.pause(),
+    resume: () => cluster.resume(),
     stop: () => cluster.stop(),
   };
 }
