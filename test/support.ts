@@ -46,7 +46,7 @@ export interface TestApp {
   sessionDb: Db;
   /**
    * Rows of the app database on either backend: `?` placeholders, and values as SQLite gives
-   * them (booleans as 1/0), so one expectation serves both.
+   * them (booleans as 1/0, JSON as text), so one expectation serves both. test/rows.ts builds on it.
    */
   sql<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]>;
   server: Server;
@@ -84,7 +84,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
     backend: onPostgres ? 'postgres' : 'sqlite',
     get db() { return sqliteOnly(onPostgres ? undefined : (ctx.storage as SqliteStorage).db, 'app.db'); },
     get sessionDb() { return sqliteOnly(sessionDb, 'sessions.db'); },
-    sql: onPostgres ? postgresRows((ctx.storage as unknown as PostgresStorage).pool) : sqliteRows((ctx.storage as SqliteStorage).db),
+    sql: sqlOf(ctx),
     browser: () => new Browser(server),
     async close() {
       server.closeAllConnections();
@@ -96,6 +96,13 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
   };
 }
 
+/** `TestApp.sql` for any context: rows of its app database, whichever backend it opened. */
+export function sqlOf(ctx: AppContext): TestApp['sql'] {
+  return ctx.config.databaseUrl !== null
+    ? postgresRows((ctx.storage as unknown as PostgresStorage).pool)
+    : sqliteRows((ctx.storage as SqliteStorage).db);
+}
+
 function sqliteRows(db: Db) {
   return async <T>(query: string, ...params: unknown[]): Promise<T[]> => {
     const statement = db.prepare(query);
@@ -105,12 +112,16 @@ function sqliteRows(db: Db) {
   };
 }
 
+const JSON_TYPES = new Set([114, 3802]); // json, jsonb
+
 function postgresRows(pool: PostgresStorage['pool']) {
   return async <T>(query: string, ...params: unknown[]): Promise<T[]> => {
     let n = 0;
-    const { rows } = await pool.query(query.replace(/\?/g, () => `$${++n}`), params);
-    return rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row)
-      .map(([key, value]) => [key, typeof value === 'boolean' ? Number(value) : value]))) as T[];
+    const { rows, fields } = await pool.query(query.replace(/\?/g, () => `$${++n}`), params);
+    // SQLite keeps JSON (metadata, event details) as text: give it back as text here too.
+    const json = new Set(fields.filter((field) => JSON_TYPES.has(field.dataTypeID)).map((field) => field.name));
+    return rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key,
+      typeof value === 'boolean' ? Number(value) : json.has(key) && value !== null ? JSON.stringify(value) : value]))) as T[];
   };
 }
 
