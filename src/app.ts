@@ -8,6 +8,7 @@ import type { AppContext } from './context.ts';
 import { formBody, MALFORMED_BODY } from './http/body.ts';
 import { createCsrf } from './http/csrf.ts';
 import { HttpError } from './http/errors.ts';
+import { findCause, StorageUnavailableError } from './errors.ts';
 import { refuseEmptySegments } from './http/same-site-paths.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
@@ -64,6 +65,12 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.use(runtime.handler);
 
   const errors: ErrorRequestHandler = (error, req, res, _next) => {
+    const unavailable = findCause(error, StorageUnavailableError);
+    if (unavailable) {
+      log(`503 on ${req.method} ${req.originalUrl}: ${unavailable.message}`);
+      void runtime.renderError(req, res, 503, { retryAfterSeconds: unavailable.retryAfterSeconds });
+      return;
+    }
     const status = statusOf(error);
     if (status >= 500) log(`Error on ${req.method} ${req.originalUrl}:\n${error?.stack ?? error}`);
     void runtime.renderError(req, res, status, {

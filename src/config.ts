@@ -44,6 +44,18 @@ export interface Config {
   databaseUrl: string | null;
   /** `DATABASE_POOL_SIZE`: PostgreSQL connections per process at most. 1–1000, default 10. */
   databasePoolSize: number;
+  /**
+   * `APP_URL`: the site's public origin (`https://shop.example`), the base of every link in a mail
+   * or to an identity provider; never the request's Host header. Required in production; default
+   * `http://localhost:PORT`.
+   */
+  appUrl: string;
+  /** `SMTP_URL` (`smtp://user:pass@host:587`, `smtps://…`); unset: mail goes to `DATA_DIR/outbox/` as `.eml` files. Required in production. */
+  smtpUrl: string | null;
+  /** `MAIL_FROM`: the sender of every mail. Required in production; default `guestkit <no-reply@localhost>`. */
+  mailFrom: string;
+  /** `EMAIL_VERIFICATION`: `optional` (default) or `required` (no sign-in, no conversion until the address is verified). */
+  emailVerification: 'optional' | 'required';
 }
 
 export class ConfigError extends Error {
@@ -57,7 +69,7 @@ type Env = Record<string, string | undefined>;
 
 const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 // Collection names become table names: none may shadow the app's own tables.
-const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'products',
+const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'rate_limits', 'products',
   'cart_items', 'orders', 'order_lines', 'notes', 'sqlite_master', 'sqlite_sequence']);
 
 /** A name that may become a collection's table: a plain identifier, not one of the app's own tables. */
@@ -92,7 +104,57 @@ export function loadConfig(env: Env = {}): Readonly<Config> {
     cleanupIntervalMs: env.CLEANUP_INTERVAL ? duration('CLEANUP_INTERVAL', env.CLEANUP_INTERVAL) : 0,
     databaseUrl: databaseUrl(env.DATABASE_URL),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
+    ...mail(env, nodeEnv),
   });
+}
+
+/** APP_URL, SMTP_URL and MAIL_FROM: optional in development and tests, each required in production. */
+function mail(env: Env, nodeEnv: NodeEnv): Pick<Config, 'appUrl' | 'smtpUrl' | 'mailFrom' | 'emailVerification'> {
+  const production = nodeEnv === 'production';
+  for (const name of ['APP_URL', 'SMTP_URL', 'MAIL_FROM']) {
+    if (production && !env[name]) throw new ConfigError(name, 'must be set in production (see the README\'s configuration table)');
+  }
+  return {
+    appUrl: appUrl(env.APP_URL, integer(env, 'PORT', 3000, 0, 65535)),
+    smtpUrl: smtpUrl(env.SMTP_URL),
+    mailFrom: mailFrom(env.MAIL_FROM),
+    emailVerification: oneOf(env, 'EMAIL_VERIFICATION', ['optional', 'required'], 'optional'),
+  };
+}
+
+/** An http(s) origin with no path, query or fragment; links are built by appending paths to it. */
+function appUrl(value: string | undefined, port: number): string {
+  if (!value) return `http://localhost:${port}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('APP_URL', `must be a URL such as https://shop.example (got "${value}")`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password
+    || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new ConfigError('APP_URL', `must be an http(s) origin with no path, such as https://shop.example (got "${value}")`);
+  }
+  return url.origin;
+}
+
+function smtpUrl(value: string | undefined): string | null {
+  if (!value) return null;
+  let url: URL | undefined;
+  try { url = new URL(value); } catch { /* below */ }
+  if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname) {
+    throw new ConfigError('SMTP_URL', 'must be smtp://user:password@host:587 or smtps://… (the value is not repeated: it may hold a password)');
+  }
+  return value;
+}
+
+function mailFrom(value: string | undefined): string {
+  if (!value) return 'guestkit <no-reply@localhost>';
+  // A display name and an address, or an address: no line breaks (header injection).
+  if (/[\r\n]/.test(value) || !/^(?:[^<>@]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/.test(value.trim())) {
+    throw new ConfigError('MAIL_FROM', `must be an address, or a name and <address> (got "${value}")`);
+  }
+  return value.trim();
 }
 
 /** A `postgres://` URL or null; the error never repeats the value, which may hold a password. */

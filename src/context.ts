@@ -78,6 +78,5 @@ export async function createContext(config: Config, options: ContextOptions = {}
 /** PostgreSQL when `DATABASE_URL` is set, else the SQLite files under `DATA_DIR`. */
 function openStorage(config: Config, now: () => number): Promise<Storage> {
   if (!config.databaseUrl) return openSqliteStorage(config, now);
-  // TODO(issue 14): sessions on Postgres (branch pg-sessions) make this a full Storage.
-  return openPostgresStorage({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, collections: config.collections }, now) as unknown as Promise<Storage>;
+  return openPostgresStorage({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize, collections: config.collections }, now);
 }

@@ -101,6 +101,22 @@ export class AccountGoneError extends Error {
   }
 }
 
+/**
+ * The database could not be reached (its server stopped, the network dropped): nobody's bug and
+ * nothing the visitor did. The page answers 503 with a Retry-After; its transaction never
+ * committed, so nothing of the request is half-written. The backend raises this at its edge
+ * (src/db/postgres/pool.ts), and reconnects by itself once the database is back.
+ */
+export class StorageUnavailableError extends Error {
+  /** What the answer's Retry-After says: a restart or failover takes seconds. */
+  readonly retryAfterSeconds = 5;
+
+  constructor(cause: unknown) {
+    super(`the database is unreachable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'StorageUnavailableError';
+  }
+}
+
 /** Eta wraps errors thrown in templates (with file and line); a helper's or store's error is the cause. */
 export function findCause<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
   for (let current = error; current; current = (current as { cause?: unknown }).cause) {

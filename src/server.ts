@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { createApp } from './app.ts';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, redactedUrl } from './config.ts';
 import { createContext } from './context.ts';
 import { createHttpServer } from './http/http-server.ts';
 import { startMaintenance } from './maintenance.ts';
@@ -21,7 +21,8 @@ async function main(): Promise<void> {
   const server = createHttpServer(createApp(ctx)).listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    console.log(`guestkit listening on http://${config.host}:${port} (${config.env}, data in ${config.dataDir})`);
+    const data = config.databaseUrl ? redactedUrl(config.databaseUrl) : config.dataDir;
+    console.log(`guestkit listening on http://${config.host}:${port} (${config.env}, data in ${data})`);
   });
   server.on('error', (error) => {
     console.error(`Could not start the server: ${error.message}`);

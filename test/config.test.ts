@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { resolveSessionSecret } from '../src/secret.ts';
 import { STRONG_SECRET } from './pages/fixture-site.ts';
-import { tempDataDir } from './support.ts';
+import { PRODUCTION_MAIL, tempDataDir } from './support.ts';
 
 
 /** The ConfigError `loadConfig(env)` throws; fails the test when it throws nothing. */
@@ -81,7 +81,7 @@ describe('values it accepts', () => {
   });
 
   it('starts in production with a strong SESSION_SECRET', () => {
-    expect(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: STRONG_SECRET }).sessionSecret).toBe(STRONG_SECRET);
+    expect(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: STRONG_SECRET, ...PRODUCTION_MAIL }).sessionSecret).toBe(STRONG_SECRET);
   });
 });
 
@@ -112,6 +112,12 @@ describe('an invalid variable stops the start with an error naming it', () => {
     ['ANONYMOUS_ENABLED', { ANONYMOUS_ENABLED: 'maybe' }],
     ['GUEST_RATE_LIMIT', { GUEST_RATE_LIMIT: 'lots' }],
     ['CLEANUP_INTERVAL', { CLEANUP_INTERVAL: 'hourly' }],
+    ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,rate_limits' }],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://shop:secret@db/shop' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres:///shop' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: '0' }],
+    ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: 'many' }],
   ];
   for (const [variable, env] of invalid) {
     it(`${variable} for ${JSON.stringify(env)}`, () => {
@@ -124,6 +130,52 @@ describe('an invalid variable stops the start with an error naming it', () => {
   it('quotes the bad value so the operator sees what was read', () => {
     expect(configError({ PORT: 'abc' }).message).toContain('"abc"');
     expect(configError({ GUEST_COLLECTIONS: 'users,accounts' }).message).toContain('"accounts"');
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('is unset by default: the SQLite files under DATA_DIR, with a pool of 10 for when it is set', () => {
+    expect(loadConfig({})).toMatchObject({ databaseUrl: null, databasePoolSize: 10 });
+  });
+
+  it('reads a postgres:// or postgresql:// URL, and DATABASE_POOL_SIZE', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://shop:secret@db.internal:5432/shop', DATABASE_POOL_SIZE: '25' }))
+      .toMatchObject({ databaseUrl: 'postgres://shop:secret@db.internal:5432/shop', databasePoolSize: 25 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/shop' }).databaseUrl).toBe('postgresql://db/shop');
+  });
+
+  it('never repeats the password of a URL it refuses', () => {
+    expect(configError({ DATABASE_URL: 'mysql://shop:hunter2-secret@db/shop' }).message).not.toContain('hunter2');
+    expect(configError({ DATABASE_URL: 'postgres://shop:hunter2 secret@/' }).message).not.toContain('hunter2');
+  });
+});
+
+describe('APP_URL, SMTP_URL, MAIL_FROM', () => {
+  it('default, outside production, to http://localhost:PORT, the outbox folder and a local sender', () => {
+    expect(loadConfig({ PORT: '4000' })).toMatchObject({
+      appUrl: 'http://localhost:4000', smtpUrl: null, mailFrom: 'guestkit <no-reply@localhost>', emailVerification: 'optional',
+    });
+  });
+
+  it.each(['APP_URL', 'SMTP_URL', 'MAIL_FROM'])('stop a production start naming %s when it is missing', (name) => {
+    const env: Record<string, string> = { NODE_ENV: 'production', SESSION_SECRET: STRONG_SECRET, ...PRODUCTION_MAIL };
+    delete env[name];
+    expect(configError(env).variable).toBe(name);
+  });
+
+  it('read APP_URL as an origin, so links never carry a stray path', () => {
+    expect(loadConfig({ APP_URL: 'https://shop.example/' }).appUrl).toBe('https://shop.example');
+    expect(configError({ APP_URL: 'https://shop.example/shop' }).variable).toBe('APP_URL');
+    expect(configError({ APP_URL: 'javascript:alert(1)' }).variable).toBe('APP_URL');
+  });
+
+  it('refuse an SMTP_URL that is not smtp(s) without repeating it, and a MAIL_FROM with a line break', () => {
+    const error = configError({ SMTP_URL: 'http://user:hunter2@mail.example' });
+    expect(error.variable).toBe('SMTP_URL');
+    expect(error.message).not.toContain('hunter2');
+    expect(configError({ MAIL_FROM: 'Shop <shop@example.com>\r\nBcc: all@example.com' }).variable).toBe('MAIL_FROM');
+    expect(loadConfig({ SMTP_URL: 'smtps://u:p@mail.example:465', MAIL_FROM: 'shop@example.com', EMAIL_VERIFICATION: 'required' }))
+      .toMatchObject({ smtpUrl: 'smtps://u:p@mail.example:465', mailFrom: 'shop@example.com', emailVerification: 'required' });
   });
 });
 

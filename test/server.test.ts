@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { BROWSER_UA, tempDataDir } from './support.ts';
+import { BROWSER_UA, PRODUCTION_MAIL, tempDataDir } from './support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -117,7 +117,7 @@ describe('the server process', () => {
   it('exits 1 naming SESSION_SECRET when production has none', async () => {
     const parent = tempDataDir();
     dirs.push(parent);
-    const run = startServer({ NODE_ENV: 'production', PORT: String(await freePort()), DATA_DIR: path.join(parent, 'data') });
+    const run = startServer({ NODE_ENV: 'production', PORT: String(await freePort()), DATA_DIR: path.join(parent, 'data'), ...PRODUCTION_MAIL });
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('SESSION_SECRET');
   });

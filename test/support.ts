@@ -19,6 +19,9 @@ import type { SqliteStorage } from '../src/db/sqlite/storage.ts';
 import type { PostgresStorage } from '../src/db/postgres/storage.ts';
 import { startPostgres, type PostgresServer } from './db/postgres/server.ts';
 
+/** What a production start needs besides SESSION_SECRET (nothing listens at that SMTP address). */
+export const PRODUCTION_MAIL = { APP_URL: 'https://shop.example', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Shop <shop@example.com>' };
+
 export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 
 /**
@@ -99,7 +102,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
 /** `TestApp.sql` for any context: rows of its app database, whichever backend it opened. */
 export function sqlOf(ctx: AppContext): TestApp['sql'] {
   return ctx.config.databaseUrl !== null
-    ? postgresRows((ctx.storage as unknown as PostgresStorage).pool)
+    ? postgresRows((ctx.storage as PostgresStorage).pool)
     : sqliteRows((ctx.storage as SqliteStorage).db);
 }
 

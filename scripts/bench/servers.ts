@@ -53,6 +53,10 @@ export function guestkitEnv(options: Omit<GuestkitOptions, 'profileDir'>): Recor
     GUEST_RATE_LIMIT: '0',
     LOGIN_RATE_LIMIT: '0',
     BCRYPT_COST: String(options.bcryptCost),
+    // Required in production. No scenario sends mail, so nothing listens there.
+    APP_URL: 'https://shop.example',
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    MAIL_FROM: 'Shop <shop@example.com>',
     ...options.env,
   };
 }

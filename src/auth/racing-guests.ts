@@ -5,9 +5,10 @@ import { submittedToken } from '../http/csrf.ts';
  * Two requests from one browser racing to create a guest (a double click on "Continue as
  * Guest") get the same guest, whichever app processes serve them: both derive the guest's id
  * and credential from what the racing requests share (`Guests.create`'s `seed`), and the store
- * inserts that guest once; the second request finds it (`AccountStore.insertGuest`). Nothing is
- * remembered in memory, so nothing needs sharing between processes, and the guarantee survives
- * a restart between the clicks.
+ * inserts that guest once; the second request finds it, and its transaction, a replay of the
+ * first, writes nothing (`AccountStore.insertGuest`), so the session's cart moves once. Nothing
+ * is remembered in memory, so nothing needs sharing between processes, and the guarantee
+ * survives a restart between the clicks.
  */
 export interface RacingGuests {
   /** What this browser's racing requests share, or undefined when nothing does (a guest at random). */

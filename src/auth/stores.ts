@@ -64,11 +64,12 @@ export interface AccountStore {
   insert(collection: string, record: NewRecord): Write;
   /**
    * A new guest, with its `guest_created` event. Racing requests of one browser derive the same
-   * id and credential (`derivedGuestCredentials`): the first inserts the guest (true), the others
-   * find that same guest (false) and add nothing. An id held by anything else (the guest converted
-   * since, or its credential replaced) fails with `stale_form`.
+   * id and credential (`derivedGuestCredentials`): the first inserts the guest; for the others the
+   * write finds that very guest and throws `AlreadyApplied`, so their transaction, a replay of the
+   * first, writes nothing. An id held by anything else (the guest converted since, or its
+   * credential replaced) fails with `stale_form`.
    */
-  insertGuest(collection: string, record: NewRecord): Write<boolean>;
+  insertGuest(collection: string, record: NewRecord): Write;
   /**
    * Makes the guest `id` a registered account in place (same id). Guarded: a record that is no
    * longer a guest (a concurrent conversion) is left alone and the write fails with

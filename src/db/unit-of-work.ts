@@ -39,6 +39,19 @@ export interface UnitOfWork {
   discard(): void;
 }
 
+/**
+ * Thrown by a write that finds its transaction already committed by a racing twin: the same form
+ * posted twice at once (a double click), whose first request made the guest this one would make.
+ * The transaction rolls back and counts as applied, so nothing is written twice (the cart the
+ * session held is moved once) and the page goes on as the first one did.
+ */
+export class AlreadyApplied extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AlreadyApplied';
+  }
+}
+
 /** Where units of work come from: one backend's transactions. */
 export interface Transactor {
   begin(): UnitOfWork;
@@ -77,6 +90,10 @@ export function createUnitOfWork(transact: Transact): UnitOfWork {
       // Only after-commit effects waiting: nothing to write, so no transaction (and no write lock).
       results = all.length === 0 ? [] : (await transact(all)).slice(queued.length);
     } catch (error) {
+      if (error instanceof AlreadyApplied) {
+        for (const effect of waiting) effect();
+        return writes.map(() => undefined);
+      }
       // Not applied: they wait for the next commit, ahead of anything deferred meanwhile.
       queue = [...queued, ...queue];
       effects = [...waiting, ...effects];

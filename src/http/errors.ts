@@ -16,4 +16,26 @@ export const errorPages: Record<number, { title: string; message: string }> = {
   415: { title: 'Unsupported form encoding', message: 'The form was sent in an encoding this site does not accept. Please go back and try again.' },
   429: { title: 'Too many requests', message: 'Please wait a minute and try again.' },
   500: { title: 'Something went wrong', message: 'An unexpected error happened on our side. Please try again.' },
+  503: { title: 'Back in a moment', message: 'We cannot reach our database right now, so nothing was saved. Please try again in a few seconds.' },
 };
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char]!);
+
+/**
+ * An error page that needs nothing but this process: no template, no session, no database. For
+ * when the database is unreachable (the site's layout reads the visitor's cart) or the error
+ * page itself failed to render.
+ */
+export function standaloneErrorPage(status: number, title: string, message: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · guestkit shop</title><link rel="stylesheet" href="/styles.css"></head>
+<body><main id="main" class="container"><section class="narrow error-page">
+<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p><p class="status">Error ${status}</p>
+<p><a href="">Try again</a> · <a href="/">Go to the home page</a></p>
+</section></main></body>
+</html>
+`;
+}

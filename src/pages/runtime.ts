@@ -3,8 +3,8 @@ import path from 'node:path';
 import type { Request, RequestHandler, Response } from 'express';
 import { Eta, EtaError } from 'eta';
 import type { Transactor } from '../db/unit-of-work.ts';
-import { AppError, findCause } from '../errors.ts';
-import { errorPages } from '../http/errors.ts';
+import { AppError, findCause, StorageUnavailableError } from '../errors.ts';
+import { errorPages, standaloneErrorPage } from '../http/errors.ts';
 import { refererPath } from '../http/same-site-paths.ts';
 import { fillCsrfTokens, injectCsrfFields } from './csrf-fields.ts';
 import type { PageInfo, PagePlugin } from './plugin.ts';
@@ -131,6 +131,11 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   }
 
   function failed(req: Request, res: Response, file: string, error: unknown): Promise<void> {
+    const unavailable = findCause(error, StorageUnavailableError);
+    if (unavailable) {
+      options.log(`503 on ${req.method} ${req.originalUrl}: ${unavailable.message}`);
+      return renderError(req, res, 503, { retryAfterSeconds: unavailable.retryAfterSeconds });
+    }
     const appError = findCause(error, AppError);
     if (appError) return renderError(req, res, appError.status, { message: appError.message, retryAfterSeconds: appError.retryAfterSeconds });
     options.log(`Error rendering ${file} (${req.method} ${req.originalUrl}):\n${describe(error)}`);
@@ -142,6 +147,10 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     const known = errorPages[status] ?? errorPages[500]!;
     const error = { status, title: known.title, message: details.message ?? known.message, detail: details.detail, back: refererPath(req) };
     if (details.retryAfterSeconds) res.set('Retry-After', String(details.retryAfterSeconds));
+    const standalone = () => res.status(status).set('Cache-Control', 'no-store').type('html')
+      .send(standaloneErrorPage(status, error.title, error.message));
+    // The site's layout reads the visitor's cart: with the database unreachable it cannot render.
+    if (status === 503) return void standalone();
     try {
       const scope = newScope(req, res);
       const file = status === 404 && has404Page ? '_404.eta' : '_error.eta';
@@ -151,7 +160,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
       res.status(status).set('Cache-Control', 'no-store').type('html').send(body);
     } catch (renderFailure) {
       options.log(`Error rendering the ${status} page:\n${describe(renderFailure)}`);
-      res.status(status).type('text').send(`${status} ${error.title}`);
+      standalone();
     }
   }
 

@@ -5,7 +5,7 @@
  * byte for byte (`/../`, invalid UTF-8) use the security specs' `raw()`.
  */
 import { fileURLToPath } from 'node:url';
-import { startApp, type TestApp } from '../support.ts';
+import { PRODUCTION_MAIL, startApp, type TestApp } from '../support.ts';
 import type { AppOptions } from '../../src/app.ts';
 
 export const FIXTURE_PAGES = fileURLToPath(new URL('../fixtures/pages/', import.meta.url));
@@ -17,7 +17,9 @@ export const STRONG_SECRET = 'Zq8v3KfT1mWc9XbR2yLd7NpG4hJs6AeU0oIt5VkQ';
  * Production behind a TLS-terminating proxy on loopback: with `X-Forwarded-Proto: https` the app
  * sees a secure request, so it sets its `Secure` cookies.
  */
-export const PRODUCTION_ENV = { NODE_ENV: 'production', SESSION_SECRET: STRONG_SECRET, TRUST_PROXY: 'loopback' };
+export const PRODUCTION_ENV = {
+  NODE_ENV: 'production', SESSION_SECRET: STRONG_SECRET, TRUST_PROXY: 'loopback', ...PRODUCTION_MAIL,
+};
 
 /** What that proxy adds to a request that reached it over HTTPS. */
 export const HTTPS = { 'X-Forwarded-Proto': 'https' };

@@ -6,12 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROWSER_UA, csrfTokenIn, startApp, type TestApp } from '../support.ts';
+import { BROWSER_UA, csrfTokenIn, PRODUCTION_MAIL, startApp, type TestApp } from '../support.ts';
 import { PASSWORD, uniqueEmail } from './attack.ts';
 
 let app: TestApp;
 beforeAll(async () => {
-  app = await startApp({ NODE_ENV: 'production', SESSION_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback' });
+  app = await startApp({ NODE_ENV: 'production', SESSION_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback', ...PRODUCTION_MAIL });
 });
 afterAll(async () => { await app.close(); });
 

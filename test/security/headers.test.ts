@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type TestApp, raw } from '../support.ts';
+import { PRODUCTION_MAIL, startApp, type TestApp, raw } from '../support.ts';
 import { guestBrowser } from './attack.ts';
 
 function directives(csp: string): Map<string, string[]> {
@@ -77,7 +77,7 @@ describe('security headers', () => {
 describe('security headers in production', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startApp({ NODE_ENV: 'production', SESSION_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback' });
+    app = await startApp({ NODE_ENV: 'production', SESSION_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback', ...PRODUCTION_MAIL });
   });
   afterAll(async () => { await app.close(); });
 

@@ -4,6 +4,7 @@ import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts
 import { isUniqueViolation } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
 import { LOCK_NAMESPACE } from './locks.ts';
+import { AlreadyApplied } from '../unit-of-work.ts';
 import { postgresWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
@@ -105,11 +106,11 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
         if (inserted.rowCount === 1) {
           await client.query(insert, insertValues(record));
           await client.query(GUEST_CREATED, [record.id, collection, record.now]);
-          return true;
+          return;
         }
         const same = await client.query(isGuestWithCredential, [record.id, record.passwordHash]);
         if (same.rowCount !== 1) throw new AuthError('stale_form');
-        return false;
+        throw new AlreadyApplied(`guest ${record.id} was made by a racing request`);
       });
     },
 

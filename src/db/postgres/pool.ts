@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { StorageUnavailableError } from '../../errors.ts';
 
 export interface PoolOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -17,11 +18,67 @@ const types = {
     : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
 };
 
-/** A pool whose BIGINTs are numbers. */
+/** How long a request waits for a connection (the pool is full, or the server does not answer). */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * A pool whose BIGINTs are numbers, and whose lost connections surface as
+ * StorageUnavailableError (a 503) rather than as whichever socket error came first.
+ */
 export function openPool(options: PoolOptions): pg.Pool {
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, types });
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl, max: options.poolSize, types, connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   // An idle client whose connection drops (a server restart) is removed by the pool, which then
-  // emits 'error'; unheard, that event would end the process. The next query connects anew.
+  // emits 'error'; unheard, that event would end the process. The next query connects anew, so
+  // the app recovers by itself once the server is back.
   pool.on('error', () => {});
+  translateLosses(pool);
   return pool;
+}
+
+/** SQLSTATE classes and codes that mean the server or the connection is gone, not the query wrong. */
+function isConnectionLoss(error: unknown): boolean {
+  if (error instanceof pg.DatabaseError) {
+    const code = error.code ?? '';
+    // 08: connection exception; 57P01–57P03: shutting down, crashed, starting up; 53300: too many connections.
+    return code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code);
+  }
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  if (code && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  // pg's own words for a socket that ended, or a pool that could not connect in time.
+  return typeof message === 'string'
+    && /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Client was closed/i.test(message);
+}
+
+function translated(error: unknown): unknown {
+  return isConnectionLoss(error) ? new StorageUnavailableError(error) : error;
+}
+
+type Query = (...args: unknown[]) => unknown;
+const guarded = new WeakSet<object>();
+
+/** Wraps the promise forms of `query` (the only ones we use); callback forms pass through untouched. */
+function guardQuery(target: { query: Query }): void {
+  const query = target.query.bind(target);
+  target.query = (...args: unknown[]) => {
+    const result = query(...args);
+    return result instanceof Promise ? result.catch((error: unknown) => { throw translated(error); }) : result;
+  };
+}
+
+function translateLosses(pool: pg.Pool): void {
+  guardQuery(pool as unknown as { query: Query });
+  const connect = pool.connect.bind(pool) as (callback?: unknown) => Promise<pg.PoolClient> | void;
+  (pool as unknown as { connect: unknown }).connect = (callback?: unknown) => {
+    // pg's Pool.query uses the callback form internally: leave it as it is.
+    if (callback) return connect(callback);
+    return (connect() as Promise<pg.PoolClient>).then((client) => {
+      if (!guarded.has(client)) {
+        guarded.add(client);
+        guardQuery(client as unknown as { query: Query });
+      }
+      return client;
+    }, (error: unknown) => { throw translated(error); });
+  };
 }

@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import { redactedUrl } from '../../config.ts';
+import { StorageUnavailableError } from '../../errors.ts';
 import { catalogue } from '../../shop/products.ts';
 import type { Storage } from '../storage.ts';
 import { createPostgresAccountStore } from './account-store.ts';
@@ -6,14 +8,12 @@ import { createPostgresEventLog } from './event-log.ts';
 import { migrate } from './migrate.ts';
 import { openPool, type PoolOptions } from './pool.ts';
 import { postgresLimits } from './rate-limits.ts';
+import { openPostgresSessionStorage } from './session-store.ts';
 import { createPostgresCartStore, createPostgresNoteStore, createPostgresOrderStore, createPostgresProductStore } from './shop-stores.ts';
 import { createPostgresTransactor } from './unit-of-work.ts';
 
-/**
- * Everything but sessions on PostgreSQL. TODO(issue 14): sessions (connect-pg-simple or a store
- * of ours, in the same database), then DATABASE_URL in the config and the app.
- */
-export interface PostgresStorage extends Omit<Storage, 'sessions'> {
+/** Everything on PostgreSQL, sessions included, in one database. */
+export interface PostgresStorage extends Storage {
   /** The pool itself, for tests and tools that look at rows. */
   pool: pg.Pool;
 }
@@ -24,6 +24,7 @@ export async function openPostgresStorage(
 ): Promise<PostgresStorage> {
   const pool = openPool(config);
   try {
+    await reach(pool, config.databaseUrl);
     await migrate(pool, config.collections);
     const transactor = createPostgresTransactor(pool);
     const products = createPostgresProductStore(pool);
@@ -34,11 +35,22 @@ export async function openPostgresStorage(
       events: createPostgresEventLog(now),
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
       limits: postgresLimits(pool),
+      sessions: openPostgresSessionStorage(pool),
       transactor,
       close: () => pool.end(),
     };
   } catch (error) {
     await pool.end();
     throw error;
+  }
+}
+
+/** The first connection, with an error that names DATABASE_URL and never shows its password. */
+async function reach(pool: pg.Pool, databaseUrl: string): Promise<void> {
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    const cause = error instanceof StorageUnavailableError ? error.cause : error;
+    throw new Error(`cannot connect to the database in DATABASE_URL (${redactedUrl(databaseUrl)}): ${(cause as Error)?.message ?? cause}`);
   }
 }

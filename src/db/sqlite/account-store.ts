@@ -3,6 +3,7 @@ import { AuthError } from '../../auth/errors.ts';
 import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts';
 import { isUniqueViolation } from './errors.ts';
 import { EVENT_COLUMNS } from './event-log.ts';
+import { AlreadyApplied } from '../unit-of-work.ts';
 import { sqliteWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
@@ -91,11 +92,11 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
         if (adoptAccount.run(record.id, collection).changes === 1) {
           insert.run(...insertValues(record));
           guestCreated.run(record.id, collection, record.now);
-          return true;
+          return;
         }
         // A racing request inserted it first: that must be this very guest, still a guest.
         if (isGuestWithCredential.get(record.id, record.passwordHash) === undefined) throw new AuthError('stale_form');
-        return false;
+        throw new AlreadyApplied(`guest ${record.id} was made by a racing request`);
       });
     },
 

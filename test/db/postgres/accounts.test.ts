@@ -38,6 +38,40 @@ describe.each(backends())('accounts on %s', (_name, open) => {
     expect(await db.records.find('customers', record.id)).toBeNull();
   });
 
+  describe('insertGuest: racing requests that derived the same guest', () => {
+    it('inserts the guest with its guest_created event', async () => {
+      const record = guest();
+      await apply(db.records.insertGuest('customers', record));
+      expect((await db.records.find('customers', record.id))?.isAnonymous).toBe(true);
+      expect((await db.eventsOf(record.id)).map((event) => [event.type, event.collection])).toEqual([['guest_created', 'customers']]);
+    });
+
+    it('makes one guest, one event and one cart line when two units of work race with the same guest and cart line', async () => {
+      const record = guest();
+      const race = () => {
+        const work = db.transactor.begin();
+        work.defer(db.records.insertGuest('users', record));
+        work.defer(db.shop.carts.add(record.id, 'candle', 1, 3_000));
+        return work.commit();
+      };
+      await Promise.all([race(), race()]);
+      expect((await db.eventsOf(record.id)).map((event) => event.type)).toEqual(['guest_created']);
+      expect((await db.shop.carts.lines(record.id)).map((line) => [line.productId, line.quantity])).toEqual([['candle', 1]]);
+      expect(await db.openTransactions()).toBe(0);
+    });
+
+    it('refuses with stale_form once the guest it would make has converted or had its credential replaced', async () => {
+      const converted = guest();
+      await apply(db.records.insertGuest('users', converted));
+      await apply(db.records.promote('users', converted.id, promotion()));
+      await expect(apply(db.records.insertGuest('users', converted)).catch(codeOf)).resolves.toBe('stale_form');
+      const forgotten = guest();
+      await apply(db.records.insertGuest('users', forgotten));
+      await apply(db.records.replaceGuestSecret('users', forgotten.id, 'another-hash'));
+      await expect(apply(db.records.insertGuest('users', forgotten)).catch(codeOf)).resolves.toBe('stale_form');
+    });
+  });
+
   it('treats a collection the config does not have as a bug, not as "not found"', async () => {
     await expect(db.records.find('members', 'x')).rejects.toThrow(/unknown auth collection "members"/);
     expect(db.records.has('members')).toBe(false);
