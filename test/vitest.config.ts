@@ -4,9 +4,9 @@ import { defineConfig } from 'vitest/config';
 /**
  * The specs that start the app (test/support.ts startApp), so they hold on either backend. The
  * rest stay on SQLite alone: SQLite's own machinery (migrations, account writes, cleanup's
- * internals), the contract tests of test/db/postgres/ (which run both backends themselves), the
- * server and reliability processes and the browser walks (their Postgres twins are issue 14's
- * multi-process tests), and pure functions that never open a database.
+ * internals, and any `*.sqlite.test.ts`), the contract tests of test/db/postgres/ (which run both
+ * backends themselves), the server and reliability processes and the browser walks (their
+ * Postgres twins are issue 14's multi-process tests), and pure functions that open no database.
  */
 const ON_BOTH_BACKENDS = [
   'test/auth/**/*.test.ts',
@@ -16,7 +16,7 @@ const ON_BOTH_BACKENDS = [
   'test/pages/**/*.test.ts',
   'test/reliability/deleted-guest.test.ts',
 ];
-const NO_DATABASE = ['test/auth/email-address.test.ts', 'test/pages/template-scan.test.ts'];
+const SQLITE_ONLY = ['test/**/*.sqlite.test.ts', 'test/auth/email-address.test.ts', 'test/pages/template-scan.test.ts'];
 
 export default defineConfig({
   test: {
@@ -32,10 +32,10 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: ON_BOTH_BACKENDS,
-          exclude: NO_DATABASE,
-          // Every app a spec starts gets its own database on a throwaway PostgreSQL that each
-          // test process starts on first use (test/support.ts testDatabaseUrl).
+          exclude: SQLITE_ONLY,
+          // Every app a spec starts gets its own database on the run's throwaway PostgreSQL.
           env: { GUESTKIT_TEST_BACKEND: 'postgres' },
+          globalSetup: ['test/postgres-cluster.ts'],
         },
       },
     ],

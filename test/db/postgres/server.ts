@@ -16,9 +16,43 @@ const run = promisify(execFile);
 const VERSIONS_DIR = '/usr/lib/postgresql';
 
 export interface PostgresServer {
+  /** `postgres://guestkit@127.0.0.1:<port>`: the server, to create databases on (createDatabaseOn). */
+  adminUrl: string;
   /** A new, empty database on this server; resolves to its URL. */
   createDatabase(): Promise<string>;
   stop(): Promise<void>;
+}
+
+export interface PostgresOptions {
+  /** The server's `max_connections`. @default 100, PostgreSQL's own */
+  maxConnections?: number;
+}
+
+let databases = 0;
+
+/** A new, empty database on the server at `adminUrl`, named for this process; resolves to its URL. */
+export async function createDatabaseOn(adminUrl: string): Promise<string> {
+  const name = `test_${process.pid}_${++databases}`;
+  await asAdmin(adminUrl, `CREATE DATABASE ${name}`);
+  return `${adminUrl}/${name}`;
+}
+
+/** Drops the database at `databaseUrl` (made by createDatabaseOn), closing whatever still uses it. */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const at = databaseUrl.lastIndexOf('/');
+  const name = databaseUrl.slice(at + 1);
+  if (!/^test_\d+_\d+$/.test(name)) throw new Error(`not a test database: ${name}`);
+  await asAdmin(databaseUrl.slice(0, at), `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+}
+
+async function asAdmin(adminUrl: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${adminUrl}/postgres` });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 /** The newest installed version's bin directory, or an error that says what to install. */
@@ -42,7 +76,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const bin = binDir();
   const asRoot = process.getuid?.() === 0;
   // initdb and postgres refuse to run as root: as root, run them as the package's user.
@@ -61,21 +95,12 @@ export async function startPostgres(): Promise<PostgresServer> {
 
   try {
     await run(...command('initdb', ['-D', data, '-A', 'trust', '-U', 'guestkit', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']));
-    const port = await startOnFreePort(command, data, dir, log);
-    const admin = `postgres://guestkit@127.0.0.1:${port}`;
-    let databases = 0;
+    const settings = options.maxConnections ? ` -c max_connections=${options.maxConnections}` : '';
+    const port = await startOnFreePort(command, data, dir, log, settings);
+    const adminUrl = `postgres://guestkit@127.0.0.1:${port}`;
     return {
-      async createDatabase() {
-        const name = `test_${process.pid}_${++databases}`;
-        const client = new pg.Client({ connectionString: `${admin}/postgres` });
-        await client.connect();
-        try {
-          await client.query(`CREATE DATABASE ${name}`);
-        } finally {
-          await client.end();
-        }
-        return `${admin}/${name}`;
-      },
+      adminUrl,
+      createDatabase: () => createDatabaseOn(adminUrl),
       async stop() {
         process.off('exit', stopNow);
         await run(...command('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']));
@@ -91,11 +116,13 @@ export async function startPostgres(): Promise<PostgresServer> {
 }
 
 /** Another process may take the port between the probe and the start: then try another one. */
-async function startOnFreePort(command: (tool: string, args: string[]) => [string, string[]], data: string, dir: string, log: string): Promise<number> {
+async function startOnFreePort(
+  command: (tool: string, args: string[]) => [string, string[]], data: string, dir: string, log: string, settings: string,
+): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     // fsync off: a throwaway cluster need not survive a power cut (never for a benchmark).
-    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off${settings}`;
     try {
       await run(...command('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', options, 'start']));
       return port;
