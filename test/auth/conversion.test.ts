@@ -167,23 +167,37 @@ describe('convertGuest() called by a page', () => {
     expect(await countRows(app, 'accounts')).toBe(0);
   });
 
-  it('answers 401 not_signed_in when the guest was removed while the form was open', async () => {
+  it('answers 401 not_signed_in when the guest is removed while the conversion runs (cleanup, in another process)', async () => {
     const browser = app.browser();
     const { record } = jsonOf<{ record: { id: string } }>((await browser.get('/guest')).text, 'result');
-    const token = csrfTokenIn((await browser.get('/convert')).text)!;
-    await app.ctx.storage.transactor.apply(app.ctx.storage.records.delete(record.id));
-    const page = await browser.post('/convert', { _csrf: token, email: 'ada@example.com', password: PASSWORD });
+    // The fixture page calls this once the request is signed in as the guest, just before convertGuest.
+    app.ctx.globals.beforeConvert = () => app.ctx.storage.transactor.apply(app.ctx.storage.records.delete(record.id));
+    const page = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD });
     expect(page.status).toBe(401);
     expect(textOf(page.text, 'error')).toBe('not_signed_in');
     expect(await countRows(app, 'accounts')).toBe(0);
   });
 
-  it('stores the optional name, trimmed, and refuses one over 100 characters (422)', async () => {
+  it('answers 403 "form expired" when the guest was removed with its sessions while the form was open, as cleanup removes them', async () => {
     const browser = app.browser();
     const { record } = jsonOf<{ record: { id: string } }>((await browser.get('/guest')).text, 'result');
-    const tooLong = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD, name: 'A'.repeat(101) });
-    expect(tooLong.status).toBe(422);
-    expect(textOf(tooLong.text, 'error')).toBe('invalid_name');
+    const token = csrfTokenIn((await browser.get('/convert')).text)!;
+    await app.ctx.storage.transactor.apply(app.ctx.storage.records.delete(record.id));
+    await app.ctx.sessions.index.deleteForAccount(record.id);
+    const page = await browser.post('/convert', { _csrf: token, email: 'ada@example.com', password: PASSWORD });
+    expect(page.status).toBe(403);
+    expect(textOf(page.text, 'message')).toContain('forms expire');
+    expect(await countRows(app, 'accounts')).toBe(0);
+  });
+
+  it('stores the optional name, trimmed, and refuses one over 100 characters or holding U+0000 (422)', async () => {
+    const browser = app.browser();
+    const { record } = jsonOf<{ record: { id: string } }>((await browser.get('/guest')).text, 'result');
+    for (const name of ['A'.repeat(101), 'Ada\u0000Lovelace']) {
+      const refused = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD, name });
+      expect(refused.status).toBe(422);
+      expect(textOf(refused.text, 'error')).toBe('invalid_name');
+    }
     const converted = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD, name: '  Ada Lovelace ' });
     expect(textOf(converted.text, 'record')).toBe(record.id);
     expect(await firstRow(app, 'SELECT name FROM users WHERE id = ?', record.id)).toEqual({ name: 'Ada Lovelace' });
