@@ -27,9 +27,13 @@ export interface ClusterOptions {
    * power cut.
    */
   durable: boolean;
+  /** The server's `max_connections`. @default 100, PostgreSQL's own */
+  maxConnections?: number;
 }
 
 export interface PostgresCluster {
+  /** `postgres://guestkit@127.0.0.1:<port>`: the server itself, with no database. */
+  adminUrl: string;
   /** `SHOW server_version`, e.g. "15.14 (Debian 15.14-0+deb12u1)". */
   version: string;
   /** The postmaster's pid: its children are the backends, one per connection (a `resume()` starts another). */
@@ -104,7 +108,7 @@ export async function startPostgresCluster(options: ClusterOptions): Promise<Pos
   try {
     // --no-sync: initdb's own files are not what anything measures, durable or not.
     await run(...command('initdb', ['-D', data, '-A', 'trust', '-U', USER, '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']));
-    const port = await startOnFreePort(command, { data, dir, log, durable: options.durable });
+    const port = await startOnFreePort(command, { data, dir, log, durable: options.durable, maxConnections: options.maxConnections });
     const admin = `postgres://${USER}@127.0.0.1:${port}`;
     const version = (await queryDatabase<{ server_version: string }>(`${admin}/postgres`, 'SHOW server_version'))[0]!.server_version;
     // postmaster.pid's first line is the server's pid.
@@ -112,6 +116,7 @@ export async function startPostgresCluster(options: ClusterOptions): Promise<Pos
     let running = true;
     const shutDown = () => run(...command('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']));
     return {
+      adminUrl: admin,
       version,
       serverPid,
       async createDatabase(name) {
@@ -128,7 +133,7 @@ export async function startPostgresCluster(options: ClusterOptions): Promise<Pos
         // The same port, or the URLs handed out stop working. Another process may have taken it
         // while the server was down (unlikely on loopback within seconds): the log then says so.
         try {
-          await startOn(command, { data, dir, log, durable: options.durable }, port);
+          await startOn(command, { data, dir, log, durable: options.durable, maxConnections: options.maxConnections }, port);
         } catch (error) {
           throw new Error(`could not restart the ${options.purpose} PostgreSQL on port ${port}: ${(error as Error).message}\n${fs.readFileSync(log, 'utf8')}`);
         }
@@ -161,11 +166,12 @@ function watchOwner(command: Command, data: string, dir: string): void {
 }
 
 /** Where a cluster lives, and whether it syncs to disk. */
-interface ClusterFiles { data: string; dir: string; log: string; durable: boolean }
+interface ClusterFiles { data: string; dir: string; log: string; durable: boolean; maxConnections?: number }
 
 /** Starts the cluster on `port`, and waits until it accepts connections. */
 async function startOn(command: Command, files: ClusterFiles, port: number): Promise<void> {
-  const settings = files.durable ? '' : ' -c fsync=off -c full_page_writes=off';
+  const settings = (files.durable ? '' : ' -c fsync=off -c full_page_writes=off')
+    + (files.maxConnections ? ` -c max_connections=${files.maxConnections}` : '');
   const options = `-p ${port} -k ${files.dir} -c listen_addresses=127.0.0.1${settings}`;
   await run(...command('pg_ctl', ['-D', files.data, '-l', files.log, '-w', '-t', '60', '-o', options, 'start']));
 }
