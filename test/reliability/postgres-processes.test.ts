@@ -220,7 +220,9 @@ describe('npm run cleanup in a third process while both serve', () => {
 
     expect(cleanup.stderr).toBe('');
     expect(cleanup.code).toBe(0);
-    expect(JSON.parse(cleanup.stdout)).toMatchObject({ dryRun: false, deleted: STALE + 2, collections: { users: { deleted: STALE + 2 } } });
+    expect(JSON.parse(cleanup.stdout)).toMatchObject({
+      dryRun: false, deleted: STALE + 2, collections: { users: { deleted: STALE + 2 } }, sessionsRemoved: 2,
+    });
     expect(answers.filter((answer) => !/ (200|302|303)$/.test(answer))).toEqual([]);
     expect(await count(`SELECT count(*) FROM users WHERE is_anonymous AND last_active_at < $1`, Date.now() - 30 * DAY)).toBe(0);
     expect(await count('SELECT count(*) FROM users WHERE id = ANY($1)', liveIds)).toBe(4);
