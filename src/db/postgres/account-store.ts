@@ -4,7 +4,7 @@ import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts
 import { isStorableText } from '../../plain-text.ts';
 import { isUniqueViolation } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
-import { LOCK_NAMESPACE } from './locks.ts';
+import { EMAIL_LOCK_NAMESPACE } from './locks.ts';
 import { AlreadyApplied } from '../unit-of-work.ts';
 import { postgresWrite } from './unit-of-work.ts';
 
@@ -52,7 +52,7 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
   async function claimEmail(client: pg.ClientBase, forms: readonly string[], exceptId?: string): Promise<void> {
     // Always in the same order, so two writers claiming several forms cannot deadlock.
     for (const form of [...new Set(forms.map((each) => each.toLowerCase()))].sort()) {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [LOCK_NAMESPACE, form]);
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [EMAIL_LOCK_NAMESPACE, form]);
     }
     if (await anyTaken(client, forms, exceptId)) throw new AuthError('email_in_use');
   }
