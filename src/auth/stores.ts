@@ -115,9 +115,6 @@ export interface LinkedIdentity {
   linkedAt: number;
 }
 
-/** What unlinking came to: done, no such identity on this account, or refused as its last way to sign in. */
-export type UnlinkOutcome = 'unlinked' | 'not_linked' | 'last_sign_in';
-
 /**
  * Linked identities, unique on (provider, subject): one provider account opens at most one of
  * ours. They go with their account (cascade).
@@ -129,9 +126,11 @@ export interface IdentityStore {
   /** Links; fails with `identity_in_use` when (provider, subject) is linked already, to any account. */
   link(identity: LinkedIdentity): Write;
   /**
-   * Unlinks one of the account's identities, unless that would leave it no way to sign in (no
-   * other identity, and `hasPassword` false). Decided inside the write's transaction, so two
-   * unlinks at once cannot remove an account's last two identities.
+   * Unlinks one of the account's identities. Fails with `not_linked` when the account has no such
+   * identity, and with `last_sign_in_method` when it would leave the account no way to sign in (no
+   * other identity, and `hasPassword` false), so what was to commit with it (its audit event) does
+   * not either. Decided inside the write's transaction: two unlinks at once cannot remove an
+   * account's last two identities.
    */
-  unlink(accountId: string, provider: string, subject: string, hasPassword: boolean): Write<UnlinkOutcome>;
+  unlink(accountId: string, provider: string, subject: string, hasPassword: boolean): Write;
 }

@@ -39,10 +39,9 @@ export function createPostgresIdentityStore(pool: pg.Pool): IdentityStore {
       const { rows } = await client.query<{ account_id: string; total: string }>(
         `SELECT i.account_id, (SELECT count(*) FROM identities WHERE account_id = $3) AS total
          FROM identities i WHERE i.provider = $1 AND i.subject = $2`, [provider, subject, accountId]);
-      if (rows[0]?.account_id !== accountId) return 'not_linked';
-      if (!hasPassword && Number(rows[0].total) <= 1) return 'last_sign_in';
+      if (rows[0]?.account_id !== accountId) throw new IdentityError('not_linked');
+      if (!hasPassword && Number(rows[0].total) <= 1) throw new IdentityError('last_sign_in_method');
       await client.query('DELETE FROM identities WHERE provider = $1 AND subject = $2', [provider, subject]);
-      return 'unlinked';
     }),
   };
 }

@@ -38,10 +38,9 @@ export function createSqliteIdentityStore(db: Database.Database): IdentityStore 
 
     unlink: (accountId, provider, subject, hasPassword) => sqliteWrite(() => {
       const owned = find.get(provider, subject) as Row | undefined;
-      if (owned?.account_id !== accountId) return 'not_linked';
-      if (!hasPassword && (count.get(accountId) as number) <= 1) return 'last_sign_in';
+      if (owned?.account_id !== accountId) throw new IdentityError('not_linked');
+      if (!hasPassword && (count.get(accountId) as number) <= 1) throw new IdentityError('last_sign_in_method');
       remove.run(accountId, provider, subject);
-      return 'unlinked';
     }),
   };
 }

@@ -81,22 +81,24 @@ describe.each(backends())('identities on %s', (_name, open) => {
   });
 
   describe('unlink', () => {
+    const unlink = (...args: Parameters<Backend['identities']['unlink']>) => apply(db.identities.unlink(...args)).then(() => 'unlinked', codeOf);
+
     it('unlinks one of two identities of an account without a password', async () => {
       const id = await newAccount();
       const [one, two] = [identity(id), identity(id, { provider: 'google' })];
       await apply(db.identities.link(one));
       await apply(db.identities.link(two));
-      expect(await apply(db.identities.unlink(id, 'acme', one.subject, false))).toBe('unlinked');
+      expect(await unlink(id, 'acme', one.subject, false)).toBe('unlinked');
       expect(await db.identities.listFor(id)).toEqual([two]);
     });
 
-    it('refuses the only identity of an account without a password (last_sign_in), and unlinks it when the account has one', async () => {
+    it('refuses the only identity of an account without a password (last_sign_in_method), and unlinks it when the account has one', async () => {
       const id = await newAccount();
       const only = identity(id);
       await apply(db.identities.link(only));
-      expect(await apply(db.identities.unlink(id, 'acme', only.subject, false))).toBe('last_sign_in');
+      expect(await unlink(id, 'acme', only.subject, false)).toBe('last_sign_in_method');
       expect(await db.identities.listFor(id)).toEqual([only]);
-      expect(await apply(db.identities.unlink(id, 'acme', only.subject, true))).toBe('unlinked');
+      expect(await unlink(id, 'acme', only.subject, true)).toBe('unlinked');
       expect(await db.identities.listFor(id)).toEqual([]);
     });
 
@@ -104,9 +106,18 @@ describe.each(backends())('identities on %s', (_name, open) => {
       const [owner, other] = [await newAccount(), await newAccount()];
       const linked = identity(owner);
       await apply(db.identities.link(linked));
-      expect(await apply(db.identities.unlink(other, 'acme', linked.subject, true))).toBe('not_linked');
-      expect(await apply(db.identities.unlink(owner, 'acme', 'nobody', true))).toBe('not_linked');
+      expect(await unlink(other, 'acme', linked.subject, true)).toBe('not_linked');
+      expect(await unlink(owner, 'acme', 'nobody', true)).toBe('not_linked');
       expect(await db.identities.find('acme', linked.subject)).toEqual(linked);
+    });
+
+    it('commits nothing that was to go with a refused unlink (its audit event)', async () => {
+      const id = await newAccount();
+      const only = identity(id);
+      await apply(db.identities.link(only));
+      const refused = db.transactor.begin().run(db.identities.unlink(id, 'acme', only.subject, false), db.events.record('identity_unlinked', id, 'users'));
+      await expect(refused.catch(codeOf)).resolves.toBe('last_sign_in_method');
+      expect(await db.eventsOf(id)).toEqual([]);
     });
 
     // On PostgreSQL the second unlink really overlaps the first (paused, open, having deleted
@@ -117,10 +128,10 @@ describe.each(backends())('identities on %s', (_name, open) => {
       await apply(db.identities.link(one));
       await apply(db.identities.link(two));
       const pause = db.pause(300);
-      const first = db.transactor.begin().run(db.identities.unlink(id, 'acme', one.subject, false), pause.write);
+      const first = db.transactor.begin().run(db.identities.unlink(id, 'acme', one.subject, false), pause.write).then(() => 'unlinked', codeOf);
       await pause.reached;
-      const second = db.transactor.apply(db.identities.unlink(id, 'google', two.subject, false)).finally(pause.release);
-      expect([await first, await second]).toEqual(['unlinked', 'last_sign_in']);
+      const second = unlink(id, 'google', two.subject, false).finally(pause.release);
+      expect([await first, await second]).toEqual(['unlinked', 'last_sign_in_method']);
       expect(await db.identities.listFor(id)).toEqual([two]);
       expect(await db.openTransactions()).toBe(0);
     });
