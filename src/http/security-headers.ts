@@ -18,7 +18,7 @@ export function securityHeaders(production: boolean, options: { formActions?: ()
         styleSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         fontSrc: ["'self'"],
-        formAction: formActions ? ["'self'", () => formActions().join(' ')] : ["'self'"],
+        formAction: formActions ? [() => ["'self'", ...formActions()].join(' ')] : ["'self'"],
         frameAncestors: ["'none'"],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
