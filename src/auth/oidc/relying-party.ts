@@ -63,8 +63,13 @@ export function createRelyingParty(provider: IdentityProviderConfig, options: { 
     discovered ??= oidc.discovery(new URL(provider.issuer), provider.clientId, undefined, oidc.ClientSecretBasic(provider.clientSecret), {
       [oidc.customFetch]: boundedFetch,
       timeout: Math.ceil(deadlineMs / 1000),
-      // config.ts allows http only for a provider on loopback, outside production.
-      execute: new URL(provider.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [],
+      execute: [
+        // openid-client trusts TLS for an ID token from the token endpoint (OIDC Core 3.1.3.7 allows
+        // it) and checks no signature; we check it against the provider's JWKS all the same.
+        oidc.enableNonRepudiationChecks,
+        // config.ts allows http only for a provider on loopback, outside production.
+        ...(new URL(provider.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : []),
+      ],
     }).then((config) => {
       const endpoint = config.serverMetadata().authorization_endpoint;
       if (endpoint) origins.add(new URL(endpoint).origin);
