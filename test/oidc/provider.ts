@@ -38,6 +38,15 @@ export interface TestProvider {
   close(): Promise<void>;
 }
 
+/** A loopback port nobody listens on now: for an app whose APP_URL the provider must know before it starts. */
+export async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 export const CLIENT_ID = 'guestkit-shop';
 const CLIENT_SECRET = 'a-client-secret-for-tests-only';
 
