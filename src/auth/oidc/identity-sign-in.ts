@@ -9,9 +9,15 @@ import { IdentityError } from './errors.ts';
 import type { SignInIntent } from './pending-sign-ins.ts';
 import type { VerifiedClaims } from './relying-party.ts';
 
+/** A sign-in that went through: who the visitor is now, and how they came to be. */
+export interface SignedIn {
+  kind: 'signed_in';
+  account: AuthRecord;
+  how: 'signed_in' | 'merged' | 'converted' | 'registered' | 'linked' | 'already_linked';
+}
+
 /** What a verified provider account came to for the visitor who brought it. */
-export type SignInOutcome =
-  | { kind: 'signed_in'; account: AuthRecord; how: 'signed_in' | 'merged' | 'converted' | 'registered' | 'linked' | 'already_linked' }
+export type SignInOutcome = SignedIn
   /** Its email is an account's, but the provider is not trusted to have verified it: nothing was done. */
   | { kind: 'password_first' };
 
@@ -29,6 +35,9 @@ export interface IdentitySignIn {
   complete(work: UnitOfWork, visitor: AuthRecord | null, provider: IdentityProviderConfig,
     claims: VerifiedClaims, intent: SignInIntent): Promise<SignInOutcome>;
 }
+
+/** What a new account, or a converted guest, takes from the provider: an email only when it is trusted. */
+interface Profile { email: string | null; emailForms: string[] | undefined; name: string | null }
 
 export function createIdentitySignIn(deps: {
   records: AccountStore; identities: IdentityStore; accounts: Accounts; events: EventLog; now(): number;
@@ -51,64 +60,85 @@ export function createIdentitySignIn(deps: {
     return null;
   }
 
-  return {
-    async complete(work, visitor, provider, claims, intent) {
-      const detail = { method: 'oidc', provider: provider.name };
-      const identity = (accountId: string): LinkedIdentity => ({
-        provider: provider.name, subject: claims.subject, accountId, email: claims.email, emailVerified: claims.emailVerified, linkedAt: now(),
-      });
-      const linked = await identities.find(provider.name, claims.subject);
-      const owner = linked && await accountById(linked.accountId);
-      const registered = visitor && !visitor.isAnonymous ? visitor : null;
-      const guest = visitor?.isAnonymous ? visitor : null;
+  /** The writes of one completed sign-in, each queued or run on `work`. */
+  function stepsOf(work: UnitOfWork, guest: AuthRecord | null, provider: IdentityProviderConfig, claims: VerifiedClaims) {
+    const detail = { method: 'oidc', provider: provider.name };
+    const identity = (accountId: string): LinkedIdentity => ({
+      provider: provider.name, subject: claims.subject, accountId, email: claims.email, emailVerified: claims.emailVerified, linkedAt: now(),
+    });
+    const signedIn = (account: AuthRecord, how: SignedIn['how']): SignedIn => ({ kind: 'signed_in', account, how });
 
+    const steps = {
       /** Signs in to `account`, handing it the guest's work first, as a password sign-in does. */
-      async function signInTo(account: AuthRecord, how: 'signed_in' | 'merged'): Promise<SignInOutcome> {
+      async signInTo(account: AuthRecord): Promise<SignedIn> {
         if (guest) await accounts.merge(work, guest, account);
         work.defer(events.record('signed_in', account.id, account.collection, detail));
-        return { kind: 'signed_in', account, how: guest ? 'merged' : how };
-      }
+        return signedIn(account, guest ? 'merged' : 'signed_in');
+      },
 
-      if (registered && intent === 'link') {
-        if (owner && owner.id !== registered.id) throw new IdentityError('identity_in_use', provider.label);
-        if (owner) return { kind: 'signed_in', account: registered, how: 'already_linked' };
-        await work.run(identities.link(identity(registered.id)), events.record('identity_linked', registered.id, registered.collection, detail));
-        return { kind: 'signed_in', account: registered, how: 'linked' };
-      }
-      if (owner) return signInTo(owner, 'signed_in');
+      async linkTo(account: AuthRecord, owner: AuthRecord | null): Promise<SignedIn> {
+        if (owner && owner.id !== account.id) throw new IdentityError('identity_in_use', provider.label);
+        if (owner) return signedIn(account, 'already_linked');
+        await work.run(identities.link(identity(account.id)), events.record('identity_linked', account.id, account.collection, detail));
+        return signedIn(account, 'linked');
+      },
+
+      /** Links to the account holding the provider's (trusted, verified) email, and signs in to it. */
+      linkByEmail(holder: AuthRecord): Promise<SignedIn> {
+        work.defer(identities.link(identity(holder.id)));
+        work.defer(events.record('identity_linked', holder.id, holder.collection, { ...detail, by: 'email' }));
+        return steps.signInTo(holder);
+      },
+
+      /** The guest becomes a registered account in place, the same id, with the provider account linked. */
+      async convert(visitor: AuthRecord, profile: Profile): Promise<SignedIn> {
+        const claimedAt = now();
+        const email = profile.email ?? placeholderEmail(visitor.id);
+        // The promotion is guarded on `is_anonymous = 1`: a guest converted meanwhile fails it, and the link with it.
+        const promotion = { ...profile, email, passwordHash: NO_PASSWORD, now: claimedAt };
+        await work.run(records.promote(visitor.collection, visitor.id, promotion),
+          identities.link(identity(visitor.id)), events.record('guest_converted', visitor.id, visitor.collection, detail));
+        const account = { ...visitor, email, username: email, name: profile.name, isAnonymous: false, claimedAt, lastActiveAt: claimedAt };
+        return signedIn(account, 'converted');
+      },
+
+      async register(profile: Profile): Promise<SignedIn> {
+        const id = newRecordId();
+        const email = profile.email ?? placeholderEmail(id);
+        const record: NewRecord = {
+          id, email, emailForms: profile.emailForms, username: email, name: profile.name,
+          passwordHash: NO_PASSWORD, isAnonymous: false, now: now(), metadata: {},
+        };
+        await work.run(records.insert('users', record), identities.link(identity(id)), events.record('registered', id, 'users', detail));
+        return signedIn(publicRecord(storedOf('users', record)), 'registered');
+      },
+    };
+    return steps;
+  }
+
+  return {
+    async complete(work, visitor, provider, claims, intent) {
+      const guest = visitor?.isAnonymous ? visitor : null;
+      const registered = visitor && !visitor.isAnonymous ? visitor : null;
+      const steps = stepsOf(work, guest, provider, claims);
+      const linked = await identities.find(provider.name, claims.subject);
+      const owner = linked && await accountById(linked.accountId);
+      if (registered && intent === 'link') return steps.linkTo(registered, owner);
+      if (owner) return steps.signInTo(owner);
       if (registered) throw new IdentityError('already_signed_in', provider.label);
 
       const email = usableEmail(claims.email);
       const trusted = email !== null && provider.trustEmail && claims.emailVerified;
       const holder = email && await accountWithEmail(email);
-      if (holder) {
-        // seed 000's never_trust: an address the provider did not verify (or that we do not trust
-        // it to verify) must not open somebody's account.
-        if (!trusted) return { kind: 'password_first' };
-        work.defer(identities.link(identity(holder.id)));
-        work.defer(events.record('identity_linked', holder.id, holder.collection, { ...detail, by: 'email' }));
-        return signInTo(holder, 'signed_in');
-      }
-      // An untrusted address is not given to the account either: whoever owns it could not
-      // register with it, and a trusted provider's verified sign-in with it would later link here.
-      const profile = { email: trusted ? email : null, emailForms: trusted ? storedForms(claims.email) : undefined, name: displayName(claims.name) };
-      if (guest) {
-        const claimedAt = now();
-        const address = profile.email ?? placeholderEmail(guest.id);
-        // The promotion is guarded on `is_anonymous = 1`: a guest converted meanwhile fails it, and the link with it.
-        await work.run(records.promote(guest.collection, guest.id, { ...profile, email: address, passwordHash: NO_PASSWORD, now: claimedAt }),
-          identities.link(identity(guest.id)), events.record('guest_converted', guest.id, guest.collection, detail));
-        const account = { ...guest, email: address, username: address, name: profile.name, isAnonymous: false, claimedAt, lastActiveAt: claimedAt };
-        return { kind: 'signed_in', account, how: 'converted' };
-      }
-      const id = newRecordId();
-      const address = profile.email ?? placeholderEmail(id);
-      const record: NewRecord = {
-        id, email: address, emailForms: profile.emailForms, username: address, name: profile.name,
-        passwordHash: NO_PASSWORD, isAnonymous: false, now: now(), metadata: {},
-      };
-      await work.run(records.insert('users', record), identities.link(identity(id)), events.record('registered', id, 'users', detail));
-      return { kind: 'signed_in', account: publicRecord(storedOf('users', record)), how: 'registered' };
+      // seed 000's never_trust: an address the provider did not verify (or that we do not trust it
+      // to verify) must not open somebody's account.
+      if (holder) return trusted ? steps.linkByEmail(holder) : { kind: 'password_first' };
+      // Nor is an untrusted address given to the account: whoever owns it could not register with
+      // it, and a trusted provider's verified sign-in with it would later link here.
+      const profile: Profile = trusted
+        ? { email, emailForms: storedForms(claims.email), name: displayName(claims.name) }
+        : { email: null, emailForms: undefined, name: displayName(claims.name) };
+      return guest ? steps.convert(guest, profile) : steps.register(profile);
     },
   };
 }

@@ -135,6 +135,8 @@ function failureOf(error: unknown): IdentityErrorCode | null {
   if (findCause(error, ProviderTimeout)) return 'provider_timeout';
   if (findCause(error, ProviderUnreachable)) return 'provider_unavailable';
   if (error instanceof oidc.AuthorizationResponseError) return error.error === 'access_denied' ? 'sign_in_cancelled' : 'sign_in_rejected';
+  // Userinfo refused the access token the provider itself had just issued.
+  if (error instanceof oidc.WWWAuthenticateChallengeError) return 'provider_unavailable';
   if (error instanceof oidc.ResponseBodyError) {
     const ours = error.error === 'invalid_client' || error.error === 'unauthorized_client';
     return error.status >= 500 || ours ? 'provider_unavailable' : 'sign_in_rejected';

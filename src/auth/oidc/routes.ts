@@ -8,7 +8,7 @@ import { hasPassword } from '../records.ts';
 import type { ResumeCookie } from '../resume-cookie.ts';
 import type { AccountStore, AuthRecord, EventLog, IdentityStore } from '../stores.ts';
 import { IdentityError } from './errors.ts';
-import type { IdentitySignIn, SignInOutcome } from './identity-sign-in.ts';
+import type { IdentitySignIn, SignedIn } from './identity-sign-in.ts';
 import { newPendingSignIn, rememberSignIn, takeSignIn } from './pending-sign-ins.ts';
 import type { RelyingParty } from './relying-party.ts';
 
@@ -27,7 +27,7 @@ export interface IdentityRouteDeps {
   renderError(req: Request, res: Response, status: number, details: { message: string }): Promise<void>;
 }
 
-const WELCOME: Record<Extract<SignInOutcome, { kind: 'signed_in' }>['how'], (label: string) => string> = {
+const WELCOME: Record<SignedIn['how'], (label: string) => string> = {
   signed_in: () => 'Welcome back!',
   merged: () => 'Welcome back! What you did as a guest is in your account.',
   converted: () => 'Your account is saved. Everything you did as a guest is in it.',
@@ -129,7 +129,8 @@ function causeOf(error: unknown): string {
   const messages: string[] = [];
   for (let current = error; current instanceof Error && messages.length < 4; current = current.cause) {
     const { error: code, error_description: description } = current as { error?: unknown; error_description?: unknown };
-    messages.push(typeof code === 'string' ? `${current.message} (${code}${typeof description === 'string' ? `: ${description}` : ''})` : current.message);
+    const said = typeof description === 'string' ? `${code}: ${description}` : code;
+    messages.push(typeof code === 'string' ? `${current.message} (${said})` : current.message);
   }
   return messages.join(' ← ');
 }
