@@ -63,7 +63,11 @@ export function identityRoutes(deps: IdentityRouteDeps): Router {
       const known = gone ? new IdentityError('sign_in_expired') : findCause(error, AppError);
       if (!known) throw error;
       const shown = known instanceof IdentityError ? known.withLabel(party.provider.label) : known;
-      log(`identity provider ${party.provider.name}: ${req.method} ${req.path} answered ${shown.status} (${shown.code}): ${causeOf(error)}`);
+      // What an operator can act on: the provider failing, or answers that fail a check (a
+      // misconfigured client, tampering). Stale or forged callbacks are anybody's to send.
+      if (shown.status >= 500 || shown.code === 'sign_in_rejected') {
+        log(`identity provider ${party.provider.name}: ${req.method} ${req.path} answered ${shown.status} (${shown.code}): ${causeOf(error)}`);
+      }
       await deps.renderError(req, res, shown.status, { message: shown.message });
     }
   };

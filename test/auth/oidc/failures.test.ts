@@ -13,10 +13,14 @@ import { parseResumeToken, RESUME_COOKIE, sessionCookieOf } from '../../visitors
 
 let provider: TestProvider;
 let app: TestApp;
+let logged: string[];
 beforeAll(async () => { provider = await startProvider({ appUrl: APP_URL }); });
 afterAll(() => provider?.close());
-// A short deadline, so the slow provider's spec need not wait the 8 s a page is given in production.
-beforeEach(async () => { app = await startApp(provider.env(), { providerDeadlineMs: 1_500 }); });
+beforeEach(async () => {
+  logged = [];
+  // A short deadline, so the slow provider's spec need not wait the 8 s a page is given in production.
+  app = await startApp(provider.env(), { providerDeadlineMs: 1_500, log: (line) => logged.push(line) });
+});
 afterEach(async () => {
   provider.misbehave(null);
   await app?.close();
@@ -123,6 +127,15 @@ describe('GET /auth/acme/callback with a provider answer that fails a check', ()
     expect(answer.status).toBe(400);
     expect(answer.text).toContain('The answer from Acme could not be verified');
     await expectNothingChanged(visitor);
+  });
+
+  it('logs why, for the operator, naming the provider and never its client secret', async () => {
+    const visitor = await guest();
+    const back = await atProvider(visitor);
+    provider.misbehave({ idToken: (payload) => payload, foreignKey: true });
+    await visitor.browser.get(pathOf(back));
+    expect(logged).toEqual([expect.stringMatching(/^identity provider acme: GET \/auth\/acme\/callback answered 400 \(sign_in_rejected\): .*JWT signature verification failed/)]);
+    expect(logged.join('\n')).not.toContain(provider.clientSecret);
   });
 
   it('answers 400 when the visitor cancels at the provider', async () => {
