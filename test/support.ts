@@ -70,8 +70,11 @@ export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'guestkit-test-'));
 }
 
-/** Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set). */
-export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string } = {}): Promise<TestApp> {
+/**
+ * Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set), on an
+ * ephemeral port or `options.port` (a browser spec whose APP_URL must be the app's real address).
+ */
+export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string; port?: number } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
   // A database of its own, dropped when the app closes: hundreds of apps would fill the disk.
   const ownDatabase = BACKEND === 'postgres' && env.DATABASE_URL === undefined ? await testDatabaseUrl() : undefined;
@@ -81,7 +84,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
   });
   const ctx = await createContext(config);
   await ctx.sessions.ready;
-  const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(0, '127.0.0.1');
+  const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(options.port ?? 0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const onPostgres = config.databaseUrl !== null;

@@ -5,7 +5,7 @@ import { newRecordId } from './credentials.ts';
 import { normalizeEmail, storedForms } from './email-address.ts';
 import { AuthError } from './errors.ts';
 import { checkPassword, type PasswordHasher } from './passwords.ts';
-import { publicRecord, storedOf } from './records.ts';
+import { hasPassword, publicRecord, storedOf } from './records.ts';
 import type { AccountStore, AuthRecord, EventLog, NewRecord, SessionIndex, StoredRecord } from './stores.ts';
 
 export interface Credentials { email: string; password: string; name?: string }
@@ -77,11 +77,14 @@ export function createAccounts(deps: {
     return false;
   }
 
-  /** The registered account a sign-in names; an address that does not normalise names none. */
+  /**
+   * The registered account a password sign-in names; an address that does not normalise names
+   * none, nor does an account without a password (made through an identity provider).
+   */
   async function findForLogin(raw: unknown): Promise<StoredRecord | null> {
     for (const form of storedForms(raw)) {
       const found = await records.findRegisteredByEmail(form);
-      if (found) return found;
+      if (found) return hasPassword(found) ? found : null;
     }
     return null;
   }
@@ -96,7 +99,7 @@ export function createAccounts(deps: {
   async function checkOwnPassword(auth: AuthRecord, password: unknown): Promise<boolean> {
     const stored = await records.find(auth.collection, auth.id);
     if (!stored || stored.isAnonymous) throw new AuthError('not_signed_in');
-    return passwords.verify(typeof password === 'string' ? password : '', stored.passwordHash);
+    return hasPassword(stored) && passwords.verify(typeof password === 'string' ? password : '', stored.passwordHash);
   }
 
   const accounts: Accounts = {
@@ -115,7 +118,7 @@ export function createAccounts(deps: {
       try {
         // The promotion re-checks the email and is guarded on `is_anonymous = 1`, inside its transaction.
         await work.run(records.promote(auth.collection, auth.id, { email, emailForms, name, passwordHash, now: claimedAt }),
-          events.record('guest_converted', auth.id, auth.collection));
+          events.record('guest_converted', auth.id, auth.collection, { method: 'password' }));
       } catch (error) {
         if (!(error instanceof AuthError) || error.code !== 'not_anonymous') throw error;
         // Converted meanwhile (a double click, another tab): the same email and password is a repeat.

@@ -1,5 +1,16 @@
 import type { AuthRecord, NewRecord, StoredRecord } from './stores.ts';
 
+/**
+ * The stored credential of an account made through an identity provider, which has no password.
+ * No bcrypt hash is empty, so nothing verifies against it; sign-in treats it as no account at all.
+ */
+export const NO_PASSWORD = '';
+
+/** Whether the record is a registered account with a password it can sign in with. */
+export function hasPassword(record: StoredRecord): boolean {
+  return !record.isAnonymous && record.passwordHash !== NO_PASSWORD;
+}
+
 /** The record a new row will read back as. */
 export function storedOf(collection: string, record: NewRecord): StoredRecord {
   return {

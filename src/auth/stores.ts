@@ -86,7 +86,8 @@ export interface AccountStore {
 }
 
 export type AuthEventType = 'guest_created' | 'guest_converted' | 'guest_merged' | 'guest_deleted'
-  | 'login_failed' | 'signed_in' | 'signed_out' | 'registered' | 'password_changed' | 'account_deleted';
+  | 'login_failed' | 'signed_in' | 'signed_out' | 'registered' | 'password_changed' | 'account_deleted'
+  | 'identity_linked' | 'identity_unlinked';
 
 /** The `auth_events` audit trail: append-only. */
 export interface EventLog {
@@ -99,4 +100,37 @@ export interface SessionIndex {
   deleteForAccount(id: string): Promise<number>;
   /** Removes expired sessions in small batches, so the store's own writes are never held up long. */
   purgeExpired(now: number): Promise<number>;
+}
+
+/** An account at an identity provider (OpenID Connect), linked to one of ours: it signs in there. */
+export interface LinkedIdentity {
+  /** The provider's name in the config (`OIDC_PROVIDERS`). */
+  provider: string;
+  /** The provider's `sub`: unique within the provider and never reassigned, unlike an email. */
+  subject: string;
+  accountId: string;
+  /** The email the provider gave when the identity was linked (display only), and its `email_verified`. */
+  email: string | null;
+  emailVerified: boolean;
+  linkedAt: number;
+}
+
+/**
+ * Linked identities, unique on (provider, subject): one provider account opens at most one of
+ * ours. They go with their account (cascade).
+ */
+export interface IdentityStore {
+  find(provider: string, subject: string): Promise<LinkedIdentity | null>;
+  /** The account's identities, oldest first. */
+  listFor(accountId: string): Promise<LinkedIdentity[]>;
+  /** Links; fails with `identity_in_use` when (provider, subject) is linked already, to any account. */
+  link(identity: LinkedIdentity): Write;
+  /**
+   * Unlinks one of the account's identities. Fails with `not_linked` when the account has no such
+   * identity, and with `last_sign_in_method` when it would leave the account no way to sign in (no
+   * other identity, and `hasPassword` false), so what was to commit with it (its audit event) does
+   * not either. Decided inside the write's transaction: two unlinks at once cannot remove an
+   * account's last two identities.
+   */
+  unlink(accountId: string, provider: string, subject: string, hasPassword: boolean): Write;
 }

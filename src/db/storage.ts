@@ -1,4 +1,4 @@
-import type { AccountStore, EventLog } from '../auth/stores.ts';
+import type { AccountStore, EventLog, IdentityStore } from '../auth/stores.ts';
 import type { LimitStore } from '../http/rate-limit.ts';
 import type { SessionStorage } from '../http/sessions.ts';
 import type { ShopStores } from '../shop/index.ts';
@@ -12,6 +12,8 @@ import type { Transactor } from './unit-of-work.ts';
 export interface Storage {
   records: AccountStore;
   events: EventLog;
+  /** Accounts at identity providers linked to ours. */
+  identities: IdentityStore;
   shop: ShopStores;
   sessions: SessionStorage;
   /** Where rate limits count: in process (one process) or in the database (several). */

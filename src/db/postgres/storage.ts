@@ -4,6 +4,7 @@ import { catalogue } from '../../shop/products.ts';
 import type { Storage } from '../storage.ts';
 import { createPostgresAccountStore } from './account-store.ts';
 import { createPostgresEventLog } from './event-log.ts';
+import { createPostgresIdentityStore } from './identity-store.ts';
 import { migrate } from './migrate.ts';
 import { openFailure, openPool, type PoolOptions } from './pool.ts';
 import { postgresLimits } from './rate-limits.ts';
@@ -32,6 +33,7 @@ export async function openPostgresStorage(
       pool,
       records: createPostgresAccountStore(pool, config.collections),
       events: createPostgresEventLog(now),
+      identities: createPostgresIdentityStore(pool),
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
       limits: postgresLimits(pool),
       sessions: openPostgresSessionStorage(pool),

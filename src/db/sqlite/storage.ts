@@ -6,6 +6,7 @@ import { openDb, type Db } from './open.ts';
 import type { Storage } from '../storage.ts';
 import { createSqliteAccountStore } from './account-store.ts';
 import { createSqliteEventLog } from './event-log.ts';
+import { createSqliteIdentityStore } from './identity-store.ts';
 import { openSqliteSessionStorage } from './session-store.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from './shop-stores.ts';
 import { createSqliteTransactor } from './unit-of-work.ts';
@@ -29,6 +30,7 @@ export async function openSqliteStorage(config: { dataDir: string; collections: 
     db,
     records: createSqliteAccountStore(db, config.collections),
     events: createSqliteEventLog(db, now),
+    identities: createSqliteIdentityStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     sessions,
     // One process serves a SQLite database: its limits can count in memory.

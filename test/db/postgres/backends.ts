@@ -7,13 +7,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import type { AccountStore, EventLog } from '../../../src/auth/stores.ts';
+import type { AccountStore, EventLog, IdentityStore } from '../../../src/auth/stores.ts';
 import { migrate } from '../../../src/db/sqlite/migrate.ts';
 import { openDb } from '../../../src/db/sqlite/open.ts';
 import { openPostgresStorage } from '../../../src/db/postgres/storage.ts';
 import { postgresWrite } from '../../../src/db/postgres/unit-of-work.ts';
 import { createSqliteAccountStore } from '../../../src/db/sqlite/account-store.ts';
 import { createSqliteEventLog } from '../../../src/db/sqlite/event-log.ts';
+import { createSqliteIdentityStore } from '../../../src/db/sqlite/identity-store.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from '../../../src/db/sqlite/shop-stores.ts';
 import { createSqliteTransactor, sqliteWrite } from '../../../src/db/sqlite/unit-of-work.ts';
 import type { Transactor, Write } from '../../../src/db/unit-of-work.ts';
@@ -29,6 +30,7 @@ export interface StoredEvent { type: string; record_id: string | null; collectio
 export interface Backend {
   records: AccountStore;
   events: EventLog;
+  identities: IdentityStore;
   shop: ShopStores;
   transactor: Transactor;
   /**
@@ -59,6 +61,7 @@ async function openSqlite(now: () => number = Date.now): Promise<Backend> {
   return {
     records: createSqliteAccountStore(db, COLLECTIONS),
     events: createSqliteEventLog(db, now),
+    identities: createSqliteIdentityStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     transactor,
     pause() {
