@@ -4,7 +4,7 @@ import type { AuthRecord, NewRecord, StoredRecord } from './stores.ts';
 export function storedOf(collection: string, record: NewRecord): StoredRecord {
   return {
     id: record.id, collection, email: record.email, username: record.username, name: record.name,
-    verified: false, isAnonymous: record.isAnonymous, createdAt: record.now, lastActiveAt: record.now,
+    verified: false, emailVerifiedAt: null, isAnonymous: record.isAnonymous, createdAt: record.now, lastActiveAt: record.now,
     claimedAt: null, metadata: readBack(record.metadata),
     passwordHash: record.passwordHash,
   };

@@ -1,4 +1,4 @@
-import type { AccountStore, EventLog } from '../auth/stores.ts';
+import type { AccountStore, AccountTokenStore, EventLog, PendingConversionStore } from '../auth/stores.ts';
 import type { LimitStore } from '../http/rate-limit.ts';
 import type { SessionStorage } from '../http/sessions.ts';
 import type { ShopStores } from '../shop/index.ts';
@@ -12,6 +12,9 @@ import type { Transactor } from './unit-of-work.ts';
 export interface Storage {
   records: AccountStore;
   events: EventLog;
+  /** The tokens behind mailed links, and guests' conversions waiting for one. */
+  tokens: AccountTokenStore;
+  pendingConversions: PendingConversionStore;
   shop: ShopStores;
   sessions: SessionStorage;
   /** Where rate limits count: in process (one process) or in the database (several). */

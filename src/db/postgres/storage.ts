@@ -10,6 +10,7 @@ import { openPool, type PoolOptions } from './pool.ts';
 import { postgresLimits } from './rate-limits.ts';
 import { openPostgresSessionStorage } from './session-store.ts';
 import { createPostgresCartStore, createPostgresNoteStore, createPostgresOrderStore, createPostgresProductStore } from './shop-stores.ts';
+import { createPostgresAccountTokenStore, createPostgresPendingConversionStore } from './token-stores.ts';
 import { createPostgresTransactor } from './unit-of-work.ts';
 
 /** Everything on PostgreSQL, sessions included, in one database. */
@@ -33,6 +34,8 @@ export async function openPostgresStorage(
       pool,
       records: createPostgresAccountStore(pool, config.collections),
       events: createPostgresEventLog(now),
+      tokens: createPostgresAccountTokenStore(pool),
+      pendingConversions: createPostgresPendingConversionStore(pool),
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
       limits: postgresLimits(pool),
       sessions: openPostgresSessionStorage(pool),

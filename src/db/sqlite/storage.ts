@@ -8,6 +8,7 @@ import { createSqliteAccountStore } from './account-store.ts';
 import { createSqliteEventLog } from './event-log.ts';
 import { openSqliteSessionStorage } from './session-store.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from './shop-stores.ts';
+import { createSqliteAccountTokenStore, createSqlitePendingConversionStore } from './token-stores.ts';
 import { createSqliteTransactor } from './unit-of-work.ts';
 
 /** The embedded default: `DATA_DIR/app.db` (better-sqlite3) and `DATA_DIR/sessions.db` (connect-sqlite3). */
@@ -29,6 +30,8 @@ export async function openSqliteStorage(config: { dataDir: string; collections: 
     db,
     records: createSqliteAccountStore(db, config.collections),
     events: createSqliteEventLog(db, now),
+    tokens: createSqliteAccountTokenStore(db),
+    pendingConversions: createSqlitePendingConversionStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     sessions,
     // One process serves a SQLite database: its limits can count in memory.

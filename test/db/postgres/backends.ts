@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import type { AccountStore, EventLog } from '../../../src/auth/stores.ts';
+import type { AccountStore, AccountTokenStore, EventLog, PendingConversionStore } from '../../../src/auth/stores.ts';
 import { migrate } from '../../../src/db/sqlite/migrate.ts';
 import { openDb } from '../../../src/db/sqlite/open.ts';
 import { openPostgresStorage } from '../../../src/db/postgres/storage.ts';
@@ -15,6 +15,7 @@ import { postgresWrite } from '../../../src/db/postgres/unit-of-work.ts';
 import { createSqliteAccountStore } from '../../../src/db/sqlite/account-store.ts';
 import { createSqliteEventLog } from '../../../src/db/sqlite/event-log.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from '../../../src/db/sqlite/shop-stores.ts';
+import { createSqliteAccountTokenStore, createSqlitePendingConversionStore } from '../../../src/db/sqlite/token-stores.ts';
 import { createSqliteTransactor, sqliteWrite } from '../../../src/db/sqlite/unit-of-work.ts';
 import type { Transactor, Write } from '../../../src/db/unit-of-work.ts';
 import type { ShopStores } from '../../../src/shop/index.ts';
@@ -29,6 +30,8 @@ export interface StoredEvent { type: string; record_id: string | null; collectio
 export interface Backend {
   records: AccountStore;
   events: EventLog;
+  tokens: AccountTokenStore;
+  pendingConversions: PendingConversionStore;
   shop: ShopStores;
   transactor: Transactor;
   /**
@@ -59,6 +62,8 @@ async function openSqlite(now: () => number = Date.now): Promise<Backend> {
   return {
     records: createSqliteAccountStore(db, COLLECTIONS),
     events: createSqliteEventLog(db, now),
+    tokens: createSqliteAccountTokenStore(db),
+    pendingConversions: createSqlitePendingConversionStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     transactor,
     pause() {
