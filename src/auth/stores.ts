@@ -81,8 +81,12 @@ export interface AccountStore {
   promote(collection: string, id: string, promotion: Promotion): Write;
   /** Records activity (cleanup removes guests idle too long). */
   touch(collection: string, id: string, now: number): Write;
-  /** The guest's credential (its resume secret's hash) replaced; false when it is no guest. */
-  replaceGuestSecret(collection: string, id: string, secretHash: string): Write<boolean>;
+  /**
+   * The guest's credential (its resume secret's hash) replaced; false when it is no guest. With
+   * `replacing`, only while the stored credential is that one (a resume link checked against
+   * it); otherwise the write fails with `stale_form`.
+   */
+  replaceGuestSecret(collection: string, id: string, secretHash: string, replacing?: string): Write<boolean>;
   /**
    * With `replacing`, only while the stored hash is still that one (a reset link checked against
    * it); otherwise the write fails with `stale_form`, so what commits with it does not either.

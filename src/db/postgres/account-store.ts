@@ -131,9 +131,13 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
       return postgresWrite(async (client) => void await client.query(touch, [now, id]));
     },
 
-    replaceGuestSecret(collection, id, secretHash) {
-      const { replaceGuestSecret } = statements(collection);
-      return postgresWrite(async (client) => (await client.query(replaceGuestSecret, [secretHash, id])).rowCount === 1);
+    replaceGuestSecret(collection, id, secretHash, replacing) {
+      const { replaceGuestSecret, replaceGuestSecretIf } = statements(collection);
+      return postgresWrite(async (client) => {
+        if (replacing === undefined) return (await client.query(replaceGuestSecret, [secretHash, id])).rowCount === 1;
+        if ((await client.query(replaceGuestSecretIf, [secretHash, id, replacing])).rowCount !== 1) throw new AuthError('stale_form');
+        return true;
+      });
     },
 
     setPassword(collection, id, passwordHash, replacing) {
@@ -190,6 +194,7 @@ function statementsFor(table: string) {
     isGuestWithCredential: `SELECT 1 FROM ${table} WHERE id = $1 AND is_anonymous AND password_hash = $2`,
     touch: `UPDATE ${table} SET last_active_at = $1 WHERE id = $2`,
     replaceGuestSecret: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous`,
+    replaceGuestSecretIf: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous AND password_hash = $3`,
     setPassword: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND NOT is_anonymous`,
     replacePassword: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND NOT is_anonymous AND password_hash = $3`,
     // The first verification's time is kept; `verified` follows it (the older column, kept consistent).

@@ -122,9 +122,13 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
       return sqliteWrite(() => void touch.run(now, id));
     },
 
-    replaceGuestSecret(collection, id, secretHash) {
-      const replace = statements(collection).replaceGuestSecret;
-      return sqliteWrite(() => replace.run(secretHash, id).changes === 1);
+    replaceGuestSecret(collection, id, secretHash, replacing) {
+      const { replaceGuestSecret, replaceGuestSecretIf } = statements(collection);
+      return sqliteWrite(() => {
+        if (replacing === undefined) return replaceGuestSecret.run(secretHash, id).changes === 1;
+        if (replaceGuestSecretIf.run(secretHash, id, replacing).changes !== 1) throw new AuthError('stale_form');
+        return true;
+      });
     },
 
     setPassword(collection, id, passwordHash, replacing) {
@@ -171,6 +175,7 @@ function prepare(db: Database.Database, table: string) {
     isGuestWithCredential: db.prepare(`SELECT 1 FROM ${table} WHERE id = ? AND is_anonymous = 1 AND password_hash = ?`),
     touch: db.prepare(`UPDATE ${table} SET last_active_at = ? WHERE id = ?`),
     replaceGuestSecret: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 1`),
+    replaceGuestSecretIf: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 1 AND password_hash = ?`),
     setPassword: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 0`),
     replacePassword: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 0 AND password_hash = ?`),
     // The first verification's time is kept; `verified` follows it (the older column, kept consistent).
