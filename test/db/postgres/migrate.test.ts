@@ -39,8 +39,8 @@ async function insertAccount(pool: pg.Pool, table: string, id: string, email: st
 describe('migrate() on PostgreSQL', () => {
   it('creates the accounts table, one table per collection and the shop tables on a new database', async () => {
     const pool = await freshPool();
-    expect(await migrate(pool, ['users', 'customers'])).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', 'users:collection-001-auth', 'customers:collection-001-auth']);
-    expect(await tables(pool)).toEqual(['accounts', 'auth_events', 'cart_items', 'customers', 'notes', 'order_lines', 'orders', 'products', 'rate_limits', 'schema_migrations', 'sessions', 'users']);
+    expect(await migrate(pool, ['users', 'customers'])).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', '005-mail', 'users:collection-001-auth', 'customers:collection-001-auth']);
+    expect(await tables(pool)).toEqual(['accounts', 'auth_events', 'cart_items', 'customers', 'notes', 'order_lines', 'orders', 'outbox', 'products', 'rate_limits', 'schema_migrations', 'sessions', 'users']);
   });
 
   it('applies nothing the second time, and keeps the data', async () => {
@@ -55,7 +55,7 @@ describe('migrate() on PostgreSQL', () => {
     const databaseUrl = await server.createDatabase();
     const starting = await Promise.all([1, 2, 3, 4].map(() => freshPool(databaseUrl)));
     const applied = await Promise.all(starting.map((pool) => migrate(pool, ['users', 'customers'])));
-    expect(applied.flat().sort()).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', 'customers:collection-001-auth', 'users:collection-001-auth']);
+    expect(applied.flat().sort()).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', '005-mail', 'customers:collection-001-auth', 'users:collection-001-auth']);
     expect(applied.filter((ids) => ids.length > 0)).toHaveLength(1);
   });
 
