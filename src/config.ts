@@ -70,7 +70,7 @@ type Env = Record<string, string | undefined>;
 const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 // Collection names become table names: none may shadow the app's own tables.
 const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'rate_limits', 'products',
-  'cart_items', 'orders', 'order_lines', 'notes', 'account_tokens', 'pending_conversions', 'sqlite_master', 'sqlite_sequence']);
+  'cart_items', 'orders', 'order_lines', 'notes', 'outbox', 'account_tokens', 'pending_conversions', 'sqlite_master', 'sqlite_sequence']);
 
 /** A name that may become a collection's table: a plain identifier, not one of the app's own tables. */
 export function isCollectionName(name: string): boolean {

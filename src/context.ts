@@ -11,6 +11,11 @@ import { openPostgresStorage } from './db/postgres/storage.ts';
 import { openSqliteStorage } from './db/sqlite/storage.ts';
 import type { Storage } from './db/storage.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
+import type { Mailer } from './mail/mailer.ts';
+import { createOutboxMailer } from './mail/outbox-mailer.ts';
+import { startSender, type SenderOptions } from './mail/sender.ts';
+import { createMailTemplates, MAIL_VIEWS } from './mail/templates.ts';
+import { createMailTransport } from './mail/transports.ts';
 import { createSessions, type Sessions } from './http/sessions.ts';
 import type { ServiceFactory } from './pages/request-helpers.ts';
 import { resolveSessionSecret } from './secret.ts';
@@ -32,6 +37,8 @@ export interface AppContext {
   guestBudget: GuestBudget;
   /** The cookie by which a browser proves it signed in to an account before (login limits). */
   knownDevices: KnownDevices;
+  /** Queues mail in the request's unit of work; the sender started with the context delivers it. */
+  mailer: Mailer;
   /** What templates `resolve(name)`. */
   services: Map<string, ServiceFactory>;
   /** Names every template sees, besides the helpers. */
@@ -42,8 +49,10 @@ export interface AppContext {
 
 export interface ContextOptions {
   now?: () => number;
-  /** Start-up reports (look-alike emails). @default nothing is logged */
+  /** Start-up reports (look-alike emails) and the mail sender's lines. @default nothing is logged */
   log?: (message: string) => void;
+  /** The mail sender's timing (tests make retries quick). @default sender.ts's defaults */
+  mail?: SenderOptions;
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
@@ -56,8 +65,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const passwords = createPasswordHasher({ cost: config.bcryptCost });
   const hooks: AccountHooks = { merge: [], delete: [] };
   const knownDevices = createKnownDevices(config, secret);
+  const sender = startSender({ outbox: storage.outbox, transport: createMailTransport(config), now, log: options.log ?? (() => {}) }, options.mail);
+  const mailer = createOutboxMailer({
+    outbox: storage.outbox, templates: createMailTemplates({ dir: MAIL_VIEWS, cache: config.env === 'production' }),
+    from: config.mailFrom, now, poke: sender.poke,
+  });
   const context: AppContext = {
-    config, storage, sessions, passwords, hooks, knownDevices, now,
+    config, storage, sessions, passwords, hooks, knownDevices, mailer, now,
     sessionKeys: new SessionKeys(),
     guests: createGuests({ accounts: records, now, secret }),
     accounts: createAccounts({ records, events, passwords, sessions: sessions.index, hooks, now }),
@@ -68,6 +82,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
     services: new Map(),
     globals: {},
     async close() {
+      // The sender first: a round in progress still needs the storage.
+      await sender.stop();
       await Promise.all([storage.close(), passwords.close()]);
     },
   };

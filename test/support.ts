@@ -55,6 +55,8 @@ export interface TestApp {
   server: Server;
   url: string;
   dataDir: string;
+  /** What the app logged besides pages (the mail sender's lines). Point its mail at a test SMTP server with `startApp(smtp.env)`. */
+  logs: string[];
   /** A new browser: its own cookie jar. */
   browser(): Browser;
   close(): Promise<void>;
@@ -71,7 +73,8 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
   const config = loadConfig({
     NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...database, ...env,
   });
-  const ctx = await createContext(config);
+  const logs: string[] = [];
+  const ctx = await createContext(config, { log: (line) => logs.push(line) });
   await ctx.sessions.ready;
   const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
@@ -83,7 +86,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
     return value;
   };
   return {
-    ctx, server, url, dataDir,
+    ctx, server, url, dataDir, logs,
     backend: onPostgres ? 'postgres' : 'sqlite',
     get db() { return sqliteOnly(onPostgres ? undefined : (ctx.storage as SqliteStorage).db, 'app.db'); },
     get sessionDb() { return sqliteOnly(sessionDb, 'sessions.db'); },

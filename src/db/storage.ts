@@ -1,5 +1,6 @@
 import type { AccountStore, AccountTokenStore, EventLog, PendingConversionStore } from '../auth/stores.ts';
 import type { LimitStore } from '../http/rate-limit.ts';
+import type { OutboxStore } from '../mail/outbox.ts';
 import type { SessionStorage } from '../http/sessions.ts';
 import type { ShopStores } from '../shop/index.ts';
 import type { Transactor } from './unit-of-work.ts';
@@ -17,6 +18,8 @@ export interface Storage {
   pendingConversions: PendingConversionStore;
   shop: ShopStores;
   sessions: SessionStorage;
+  /** Mail waiting to be sent (the transactional outbox). */
+  outbox: OutboxStore;
   /** Where rate limits count: in process (one process) or in the database (several). */
   limits: LimitStore;
   transactor: Transactor;

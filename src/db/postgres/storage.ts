@@ -6,6 +6,7 @@ import type { Storage } from '../storage.ts';
 import { createPostgresAccountStore } from './account-store.ts';
 import { createPostgresEventLog } from './event-log.ts';
 import { migrate } from './migrate.ts';
+import { createPostgresOutboxStore } from './outbox-store.ts';
 import { openPool, type PoolOptions } from './pool.ts';
 import { postgresLimits } from './rate-limits.ts';
 import { openPostgresSessionStorage } from './session-store.ts';
@@ -39,6 +40,7 @@ export async function openPostgresStorage(
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
       limits: postgresLimits(pool),
       sessions: openPostgresSessionStorage(pool),
+      outbox: createPostgresOutboxStore(pool),
       transactor,
       close: () => pool.end(),
     };

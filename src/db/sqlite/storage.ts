@@ -6,6 +6,7 @@ import { openDb, type Db } from './open.ts';
 import type { Storage } from '../storage.ts';
 import { createSqliteAccountStore } from './account-store.ts';
 import { createSqliteEventLog } from './event-log.ts';
+import { createSqliteOutboxStore } from './outbox-store.ts';
 import { openSqliteSessionStorage } from './session-store.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from './shop-stores.ts';
 import { createSqliteAccountTokenStore, createSqlitePendingConversionStore } from './token-stores.ts';
@@ -34,6 +35,7 @@ export async function openSqliteStorage(config: { dataDir: string; collections: 
     pendingConversions: createSqlitePendingConversionStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     sessions,
+    outbox: createSqliteOutboxStore(db),
     // One process serves a SQLite database: its limits can count in memory.
     limits: inMemory,
     transactor,

@@ -14,10 +14,12 @@ import { openPostgresStorage } from '../../../src/db/postgres/storage.ts';
 import { postgresWrite } from '../../../src/db/postgres/unit-of-work.ts';
 import { createSqliteAccountStore } from '../../../src/db/sqlite/account-store.ts';
 import { createSqliteEventLog } from '../../../src/db/sqlite/event-log.ts';
+import { createSqliteOutboxStore } from '../../../src/db/sqlite/outbox-store.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from '../../../src/db/sqlite/shop-stores.ts';
 import { createSqliteAccountTokenStore, createSqlitePendingConversionStore } from '../../../src/db/sqlite/token-stores.ts';
 import { createSqliteTransactor, sqliteWrite } from '../../../src/db/sqlite/unit-of-work.ts';
 import type { Transactor, Write } from '../../../src/db/unit-of-work.ts';
+import type { OutboxStore } from '../../../src/mail/outbox.ts';
 import type { ShopStores } from '../../../src/shop/index.ts';
 import { catalogue } from '../../../src/shop/products.ts';
 import { tempDataDir } from '../../support.ts';
@@ -33,6 +35,7 @@ export interface Backend {
   tokens: AccountTokenStore;
   pendingConversions: PendingConversionStore;
   shop: ShopStores;
+  outbox: OutboxStore;
   transactor: Transactor;
   /**
    * A write that keeps its transaction open, after the writes before it, until `release()` or
@@ -42,14 +45,23 @@ export interface Backend {
    */
   pause(ms: number): Pause;
   eventsOf(recordId: string): Promise<StoredEvent[]>;
+  /** The outbox row of a mail, as stored (the port never reads one back). */
+  outboxRow(id: string): Promise<OutboxRow | undefined>;
   /** Transactions left open: must be 0 whenever no unit of work is applying. */
   openTransactions(): Promise<number>;
   close(): Promise<void>;
 }
 
+export interface OutboxRow {
+  status: string; attempts: number; next_attempt_at: number; locked_until: number | null; last_error: string | null;
+  sent_at: number | null; message_id: string;
+}
+
 export interface Pause { write: Write; reached: Promise<void>; release(): void }
 
 export type OpenBackend = (now?: () => number) => Promise<Backend>;
+
+const OUTBOX_COLUMNS = 'status, attempts, next_attempt_at, locked_until, last_error, sent_at, message_id';
 
 async function openSqlite(now: () => number = Date.now): Promise<Backend> {
   const dir = tempDataDir();
@@ -65,6 +77,7 @@ async function openSqlite(now: () => number = Date.now): Promise<Backend> {
     tokens: createSqliteAccountTokenStore(db),
     pendingConversions: createSqlitePendingConversionStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
+    outbox: createSqliteOutboxStore(db),
     transactor,
     pause() {
       let reach!: () => void;
@@ -73,6 +86,7 @@ async function openSqlite(now: () => number = Date.now): Promise<Backend> {
     },
     eventsOf: async (recordId) => (db.prepare('SELECT * FROM auth_events WHERE record_id = ? ORDER BY id').all(recordId) as StoredEvent[])
       .map((event) => ({ ...event, detail: typeof event.detail === 'string' ? JSON.parse(event.detail) : event.detail })),
+    outboxRow: async (id) => db.prepare(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxRow | undefined,
     openTransactions: async () => (db.inTransaction ? 1 : 0),
     async close() {
       db.close();
@@ -102,6 +116,7 @@ function postgresOpener(): OpenBackend {
         return { write: postgresWrite(async () => { reach(); await released; }), reached, release };
       },
       eventsOf: async (recordId) => (await pool.query<StoredEvent>('SELECT * FROM auth_events WHERE record_id = $1 ORDER BY id', [recordId])).rows,
+      outboxRow: async (id) => (await pool.query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`, [id])).rows[0],
       openTransactions: async () => (await pool.query<{ count: number }>(
         `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0]!.count,
       close: () => storage.close(),
