@@ -4,7 +4,9 @@ import { createGuestBudget, type GuestBudget } from './auth/guest-budget.ts';
 import { createGuests, type Guests } from './auth/guests.ts';
 import { SessionKeys } from './auth/identity.ts';
 import { createKnownDevices, type KnownDevices } from './auth/known-devices.ts';
+import type { LinkFlows } from './auth/link-helpers.ts';
 import { createLoginLimits, type LoginLimits } from './auth/login-limits.ts';
+import { createMailLinks } from './auth/mail-links.ts';
 import { describeLookAlikes, findLookAlikeEmails } from './auth/look-alike-emails.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
 import { openPostgresStorage } from './db/postgres/storage.ts';
@@ -39,6 +41,8 @@ export interface AppContext {
   knownDevices: KnownDevices;
   /** Queues mail in the request's unit of work; the sender started with the context delivers it. */
   mailer: Mailer;
+  /** The mailed links: password reset, sign-in links, email verification, guest resume. */
+  mailLinks: LinkFlows;
   /** What templates `resolve(name)`. */
   services: Map<string, ServiceFactory>;
   /** Names every template sees, besides the helpers. */
@@ -70,11 +74,17 @@ export async function createContext(config: Config, options: ContextOptions = {}
     outbox: storage.outbox, templates: createMailTemplates({ dir: MAIL_VIEWS, cache: config.env === 'production' }),
     from: config.mailFrom, now, poke: sender.poke,
   });
+  const guests = createGuests({ accounts: records, now, secret });
+  const accounts = createAccounts({ records, events, passwords, sessions: sessions.index, pending: storage.pendingConversions, hooks, now });
+  const mailLinks = createMailLinks({
+    appUrl: config.appUrl, verificationRequired: config.emailVerification === 'required',
+    records, events, tokens: storage.tokens, pending: storage.pendingConversions, transactor: storage.transactor,
+    accounts, guests, passwords, sessions: sessions.index, mailer,
+    limiter: createRateLimiter(config.mailRateLimit, 'mail', storage.limits), now, log: options.log ?? (() => {}),
+  });
   const context: AppContext = {
-    config, storage, sessions, passwords, hooks, knownDevices, mailer, now,
+    config, storage, sessions, passwords, hooks, knownDevices, mailer, mailLinks, guests, accounts, now,
     sessionKeys: new SessionKeys(),
-    guests: createGuests({ accounts: records, now, secret }),
-    accounts: createAccounts({ records, events, passwords, sessions: sessions.index, hooks, now }),
     loginLimits: createLoginLimits({
       limiter: createRateLimiter(config.loginRateLimit, 'login', storage.limits), records, devices: knownDevices,
     }),
@@ -82,7 +92,8 @@ export async function createContext(config: Config, options: ContextOptions = {}
     services: new Map(),
     globals: {},
     async close() {
-      // The sender first: a round in progress still needs the storage.
+      // Mail forms answered but not yet done, then the sender: both still need the storage.
+      await mailLinks.mailRequests.idle();
       await sender.stop();
       await Promise.all([storage.close(), passwords.close()]);
     },

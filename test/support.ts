@@ -71,7 +71,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
   const dataDir = options.dataDir ?? tempDataDir();
   const database = BACKEND === 'postgres' && env.DATABASE_URL === undefined ? { DATABASE_URL: await testDatabaseUrl() } : {};
   const config = loadConfig({
-    NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...database, ...env,
+    NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', MAIL_RATE_LIMIT: '0', DATA_DIR: dataDir, ...database, ...env,
   });
   const logs: string[] = [];
   const ctx = await createContext(config, { log: (line) => logs.push(line) });

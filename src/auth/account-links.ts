@@ -1,9 +1,8 @@
 import type { UnitOfWork, Write } from '../db/unit-of-work.ts';
-import type { MailTemplate } from '../mail/mailer.ts';
+import type { Mailer, MailTemplate } from '../mail/mailer.ts';
 import type { Accounts } from './accounts.ts';
-import type { AccountTokens, CheckedToken } from './account-tokens.ts';
+import { TOKEN_LIFETIME_MS, type AccountTokens, type CheckedToken } from './account-tokens.ts';
 import { AuthError } from './errors.ts';
-import type { LinkMail } from './link-mail.ts';
 import { publicRecord } from './records.ts';
 import type { AccountStore, AuthRecord, EventLog, StoredRecord, TokenPurpose } from './stores.ts';
 
@@ -29,7 +28,10 @@ export interface LinkToSend {
  * one, proving the address it went to, and the visitor's arrival at its account.
  */
 export interface AccountLinks {
-  /** The writes of a new link: its token, its mail, and `alongside`, to apply together. */
+  /**
+   * The writes of a new link: its token, its mail (rendered now, the link built from
+   * `APP_URL`, never from the request's Host), and `alongside`, to apply together.
+   */
   writes(work: UnitOfWork, link: LinkToSend): ReadonlyArray<Write<unknown>>;
   /** Applies a new link's writes now. */
   send(work: UnitOfWork, link: LinkToSend): Promise<void>;
@@ -52,9 +54,9 @@ export interface AccountLinks {
 }
 
 export function createAccountLinks(deps: {
-  records: AccountStore; events: EventLog; tokens: AccountTokens; mail: LinkMail; accounts: Accounts; now(): number;
+  records: AccountStore; events: EventLog; tokens: AccountTokens; mailer: Mailer; appUrl: string; accounts: Accounts; now(): number;
 }): AccountLinks {
-  const { records, events, tokens, mail, accounts, now } = deps;
+  const { records, events, tokens, mailer, appUrl, accounts, now } = deps;
   const runAll = async (work: UnitOfWork, writes: ReadonlyArray<Write<unknown>>) => {
     const [first, ...rest] = writes;
     if (first) await work.run(first, ...rest);
@@ -64,7 +66,10 @@ export function createAccountLinks(deps: {
     writes(work, link) {
       const { secret, write } = tokens.issue(link.purpose, link.accountId, link.bound);
       const { template, to, path, data } = link;
-      return [...(link.alongside ?? []), write, ...mail.writes(work, { template, to, path, secret, data })];
+      const mail = mailer.compose(work, {
+        template, to, data: { ...data, email: to, link: `${appUrl}${path}?token=${secret}`, validFor: spoken(TOKEN_LIFETIME_MS[link.purpose]) },
+      });
+      return [...(link.alongside ?? []), write, mail];
     },
 
     send: (work, link) => runAll(work, links.writes(work, link)),
@@ -95,4 +100,12 @@ export function createAccountLinks(deps: {
     },
   };
   return links;
+}
+
+/** A lifetime as a mail says it: "15 minutes", "1 hour", "24 hours". */
+function spoken(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} minutes`;
+  const hours = Math.round(minutes / 60);
+  return hours === 1 ? '1 hour' : `${hours} hours`;
 }
