@@ -98,7 +98,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
       await Promise.all([storage.close(), passwords.close()]);
     },
   };
-  registerShop({ ...context, stores: storage.shop });
+  registerShop({ ...context, stores: storage.shop, records, appUrl: config.appUrl, limits: storage.limits });
   return context;
 }
 

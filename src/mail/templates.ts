@@ -31,9 +31,10 @@ interface TextTemplate { subject: TemplateFunction; body: TemplateFunction }
  * rendered, and its whitespace (line breaks a value brought in) collapses to single spaces.
  */
 export function createMailTemplates(options: { dir: string; cache: boolean }): MailTemplates {
-  const shared = { views: options.dir, cache: options.cache, autoTrim: [false, 'nl'] as [false, 'nl'] };
-  const text = new Eta({ ...shared, autoEscape: false });
-  const html = new Eta({ ...shared, autoEscape: true });
+  const shared = { views: options.dir, cache: options.cache };
+  // Plain text keeps every line break it is written with; `-%>` drops the one after a tag.
+  const text = new Eta({ ...shared, autoEscape: false, autoTrim: false });
+  const html = new Eta({ ...shared, autoEscape: true, autoTrim: [false, 'nl'] });
   const compiled = new Map<MailTemplate, TextTemplate>();
 
   function textTemplate(template: MailTemplate): TextTemplate {

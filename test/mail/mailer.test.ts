@@ -22,7 +22,7 @@ describe('mail templates', () => {
   it('take the subject from the text template\'s front matter, and give a text part and an HTML part in the layout', () => {
     const mail = templates.render(GREETING, { name: 'Ada', link: 'https://shop.example/x?a=1&b=2' });
     expect(mail.subject).toBe('Hello Ada, welcome');
-    expect(mail.text).toBe('Hello Ada,\n\nFollow this link: https://shop.example/x?a=1&b=2');
+    expect(mail.text).toBe('Hello Ada,\n\nFollow this link: https://shop.example/x?a=1&b=2\n');
     expect(mail.html).toContain('<p><a href="https://shop.example/x?a=1&amp;b=2">Follow this link</a></p>');
     expect(mail.html).toMatch(/^<!doctype html>[\s\S]*guestkit shop[\s\S]*<p>Hello Ada,<\/p>[\s\S]*<\/html>\n$/);
   });

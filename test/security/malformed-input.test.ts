@@ -34,7 +34,7 @@ interface FormField {
 const tooLongNote = 'Notes need some text, at most 2,000 characters.';
 const badField = 'Please fill in this field (at most 200 characters).';
 const badEmail = 'Enter a valid email address';
-const shipping = () => ({ action: 'place-order', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
+const shipping = () => ({ action: 'place-order', email: 'ada@example.com', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
 const validated: FormField[] = [
   { field: 'email', path: '/register', base: () => ({ email: uniqueEmail('u'), password: PASSWORD }), as: 'visitor', message: badEmail },
   { field: 'password', path: '/register', base: () => ({ email: uniqueEmail('u'), password: PASSWORD }), as: 'visitor', message: 'Use at most 72 bytes' },
@@ -117,7 +117,7 @@ describe('unicode', () => {
       expect(note.status).toBe(303);
       const id = guest.cookie('gk.resume')!.split('.')[1]!;
       expect(app.db.prepare('SELECT body FROM notes WHERE account_id = ?').pluck().get(id)).toBe(value);
-      const order = await guest.submit('/checkout', { action: 'place-order', name: value, address: value, city: value, postcode: value });
+      const order = await guest.submit('/checkout', { action: 'place-order', email: 'ada@example.com', name: value, address: value, city: value, postcode: value });
       expect(order.status).toBe(303);
       expect(app.db.prepare('SELECT name, address, city, postcode FROM orders WHERE account_id = ?').get(id))
         .toEqual({ name: value, address: value, city: value, postcode: value });
