@@ -19,8 +19,6 @@ export interface LinkToSend {
   /** The page the link opens. */
   path: string;
   data?: Record<string, unknown>;
-  /** What else commits with the token and its mail. */
-  alongside?: ReadonlyArray<Write<unknown>>;
 }
 
 /**
@@ -29,8 +27,8 @@ export interface LinkToSend {
  */
 export interface AccountLinks {
   /**
-   * The writes of a new link: its token, its mail (rendered now, the link built from
-   * `APP_URL`, never from the request's Host), and `alongside`, to apply together.
+   * The writes of a new link, its token and its mail (rendered now, the link built from
+   * `APP_URL`, never from the request's Host), to apply together with what causes it.
    */
   writes(work: UnitOfWork, link: LinkToSend): ReadonlyArray<Write<unknown>>;
   /** Applies a new link's writes now. */
@@ -69,7 +67,7 @@ export function createAccountLinks(deps: {
       const mail = mailer.compose(work, {
         template, to, data: { ...data, email: to, link: `${appUrl}${path}?token=${secret}`, validFor: spoken(TOKEN_LIFETIME_MS[link.purpose]) },
       });
-      return [...(link.alongside ?? []), write, mail];
+      return [write, mail];
     },
 
     send: (work, link) => runAll(work, links.writes(work, link)),
