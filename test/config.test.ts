@@ -38,6 +38,7 @@ describe('defaults', () => {
     expect(config.anonymousEnabled).toBe(true);
     expect(config.sessionSecret).toBeUndefined();
     expect(config.guestRetentionDays).toBe(30);
+    expect(config.mailRateLimit).toBe(5);
     expect(config.bcryptCost).toBe(12);
   });
 
@@ -118,6 +119,9 @@ describe('an invalid variable stops the start with an error naming it', () => {
     ['DATABASE_URL', { DATABASE_URL: 'postgres:///shop' }],
     ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: '0' }],
     ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: 'many' }],
+    ['MAIL_RATE_LIMIT', { MAIL_RATE_LIMIT: 'five' }],
+    ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,account_tokens' }],
+    ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,pending_conversions' }],
   ];
   for (const [variable, env] of invalid) {
     it(`${variable} for ${JSON.stringify(env)}`, () => {

@@ -182,6 +182,15 @@ describe.each(backends())('link stores on %s', (_name, open) => {
       expect(await db.records.find('users', owner.id)).toMatchObject({ verified: false, emailVerifiedAt: null });
     });
 
+    it('replaces a guest\'s credential only while it is still the one named, else fails with stale_form', async () => {
+      const guest = await newAccount('users', true);
+      expect(await apply(db.records.replaceGuestSecret('users', guest.id, 'resumed', 'guest-hash'))).toBe(true);
+      await expect(apply(db.records.replaceGuestSecret('users', guest.id, 'again', 'guest-hash')).catch(codeOf)).resolves.toBe('stale_form');
+      expect((await db.records.find('users', guest.id))?.passwordHash).toBe('resumed');
+      const owner = await newAccount();
+      await expect(apply(db.records.replaceGuestSecret('users', owner.id, 'x', 'bcrypt-hash')).catch(codeOf)).resolves.toBe('stale_form');
+    });
+
     it('replaces a password only while it is still the one named, else fails with stale_form', async () => {
       const owner = await newAccount();
       await apply(db.records.setPassword('users', owner.id, 'second', 'bcrypt-hash'));
