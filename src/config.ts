@@ -56,6 +56,8 @@ export interface Config {
   mailFrom: string;
   /** `EMAIL_VERIFICATION`: `optional` (default) or `required` (no sign-in, no conversion until the address is verified). */
   emailVerification: 'optional' | 'required';
+  /** `MAIL_RATE_LIMIT`: mails a visitor may cause per minute (receipts, links), per client IP and per recipient; 0 off. Default 10. */
+  mailRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = {}): Readonly<Config> {
     anonymousEnabled: boolean(env, 'ANONYMOUS_ENABLED', true),
     guestRateLimit: integer(env, 'GUEST_RATE_LIMIT', 30, 0, 1_000_000),
     loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 10, 0, 1_000_000),
+    mailRateLimit: integer(env, 'MAIL_RATE_LIMIT', 10, 0, 1_000_000),
     guestRetentionDays: integer(env, 'GUEST_RETENTION_DAYS', 30, 1, 90),
     bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 14),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 90),

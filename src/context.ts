@@ -11,6 +11,7 @@ import { openPostgresStorage } from './db/postgres/storage.ts';
 import { openSqliteStorage } from './db/sqlite/storage.ts';
 import type { Storage } from './db/storage.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { createMailLimits, type MailLimits } from './mail/mail-limits.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { createOutboxMailer } from './mail/outbox-mailer.ts';
 import { startSender, type SenderOptions } from './mail/sender.ts';
@@ -39,6 +40,8 @@ export interface AppContext {
   knownDevices: KnownDevices;
   /** Queues mail in the request's unit of work; the sender started with the context delivers it. */
   mailer: Mailer;
+  /** What every form that sends mail takes a point of (MAIL_RATE_LIMIT): per client address and per recipient. */
+  mailLimits: MailLimits;
   /** What templates `resolve(name)`. */
   services: Map<string, ServiceFactory>;
   /** Names every template sees, besides the helpers. */
@@ -72,6 +75,7 @@ export async function createContext(config: Config, options: ContextOptions = {}
   });
   const context: AppContext = {
     config, storage, sessions, passwords, hooks, knownDevices, mailer, now,
+    mailLimits: createMailLimits(config.mailRateLimit, storage.limits),
     sessionKeys: new SessionKeys(),
     guests: createGuests({ accounts: records, now, secret }),
     accounts: createAccounts({ records, events, passwords, sessions: sessions.index, hooks, now }),

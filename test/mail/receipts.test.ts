@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueId } from '../db/postgres/backends.ts';
 import { errorFor, flashesOf, placeOrder, SHIPPING, submitOrder, valueOf } from '../shop/shop.ts';
-import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
+import { csrfTokenIn, guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import { PASSWORD, register } from '../visitors.ts';
 import { linkIn, startSmtp, TEST_FROM, until, type ReceivedMail, type SmtpHarness } from './smtp.ts';
 
@@ -102,6 +102,42 @@ describe('the receipt', () => {
     await smtp.waitForMail(email);
     const queued = await app.sql<{ status: string }>('SELECT status FROM outbox WHERE recipient = ?', email);
     expect(queued).toHaveLength(1);
+  });
+});
+
+describe('MAIL_RATE_LIMIT', () => {
+  let limited: TestApp;
+  beforeAll(async () => { limited = await startApp({ ...smtp.env, APP_URL, MAIL_RATE_LIMIT: '2', TRUST_PROXY: 'loopback' }); });
+  afterAll(() => limited?.close());
+
+  /** A guest with a cart places an order from `client` (X-Forwarded-For), the receipt to `email`. */
+  async function orderFrom(client: string, email: string) {
+    const browser = limited.browser();
+    await guestWithCart(browser);
+    const token = csrfTokenIn((await browser.get('/checkout')).text)!;
+    return browser.post('/checkout', { _csrf: token, action: 'place-order', email, ...SHIPPING }).set('X-Forwarded-For', client);
+  }
+  const orders = async () => Number((await limited.sql<{ n: number }>('SELECT count(*) AS n FROM orders'))[0]!.n);
+
+  it('refuses a third receipt a minute from one client address: 429 with Retry-After, and no order', async () => {
+    const statuses = [];
+    for (let i = 0; i < 2; i++) statuses.push((await orderFrom('203.0.113.1', newEmail())).status);
+    const before = await orders();
+    const refused = await orderFrom('203.0.113.1', newEmail());
+    expect([...statuses, refused.status]).toEqual([303, 303, 429]);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused.text).toContain('Too many requests from your network. Please wait a minute and try again.');
+    expect(await orders()).toBe(before);
+    // Another client is not held up by it.
+    expect((await orderFrom('203.0.113.2', newEmail())).status).toBe(303);
+  });
+
+  it('refuses a third receipt a minute to one recipient, from however many addresses', async () => {
+    const email = newEmail();
+    const statuses = [];
+    for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) statuses.push((await orderFrom(client, email)).status);
+    expect(statuses).toEqual([303, 303, 429]);
+    expect(await limited.sql('SELECT id FROM outbox WHERE recipient = ?', email)).toHaveLength(2);
   });
 });
 
