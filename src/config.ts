@@ -28,11 +28,6 @@ export interface Config {
   guestRateLimit: number;
   /** `LOGIN_RATE_LIMIT`: password attempts per minute per IP, wrong passwords per minute per account; 0 off. Default 10. */
   loginRateLimit: number;
-  /**
-   * `MAIL_RATE_LIMIT`: requests per minute of the forms that mail a link (password reset,
-   * sign-in link, verification, guest resume), per client IP and, separately, per recipient; 0 off. Default 5.
-   */
-  mailRateLimit: number;
   /** `GUEST_RETENTION_DAYS`: idle guests older than this are removed by cleanup; also the resume cookie's life. 1–90, default 30. */
   guestRetentionDays: number;
   /** `BCRYPT_COST`: bcrypt cost for account passwords. 10–14, default 12. */
@@ -61,6 +56,8 @@ export interface Config {
   mailFrom: string;
   /** `EMAIL_VERIFICATION`: `optional` (default) or `required` (no sign-in, no conversion until the address is verified). */
   emailVerification: 'optional' | 'required';
+  /** `MAIL_RATE_LIMIT`: mails a visitor may cause per minute (receipts, links), per client IP and per recipient; 0 off. Default 10. */
+  mailRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -103,7 +100,7 @@ export function loadConfig(env: Env = {}): Readonly<Config> {
     anonymousEnabled: boolean(env, 'ANONYMOUS_ENABLED', true),
     guestRateLimit: integer(env, 'GUEST_RATE_LIMIT', 30, 0, 1_000_000),
     loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 10, 0, 1_000_000),
-    mailRateLimit: integer(env, 'MAIL_RATE_LIMIT', 5, 0, 1_000_000),
+    mailRateLimit: integer(env, 'MAIL_RATE_LIMIT', 10, 0, 1_000_000),
     guestRetentionDays: integer(env, 'GUEST_RETENTION_DAYS', 30, 1, 90),
     bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 14),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 90),

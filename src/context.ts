@@ -13,6 +13,7 @@ import { openPostgresStorage } from './db/postgres/storage.ts';
 import { openSqliteStorage } from './db/sqlite/storage.ts';
 import type { Storage } from './db/storage.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { createMailLimits, type MailLimits } from './mail/mail-limits.ts';
 import type { Mailer } from './mail/mailer.ts';
 import { createOutboxMailer } from './mail/outbox-mailer.ts';
 import { startSender, type SenderOptions } from './mail/sender.ts';
@@ -43,6 +44,8 @@ export interface AppContext {
   mailer: Mailer;
   /** The mailed links: password reset, sign-in links, email verification, guest resume. */
   mailLinks: LinkFlows;
+  /** What every form that sends mail takes a point of (MAIL_RATE_LIMIT): per client address and per recipient. */
+  mailLimits: MailLimits;
   /** What templates `resolve(name)`. */
   services: Map<string, ServiceFactory>;
   /** Names every template sees, besides the helpers. */
@@ -74,16 +77,17 @@ export async function createContext(config: Config, options: ContextOptions = {}
     outbox: storage.outbox, templates: createMailTemplates({ dir: MAIL_VIEWS, cache: config.env === 'production' }),
     from: config.mailFrom, now, poke: sender.poke,
   });
+  const mailLimits = createMailLimits(config.mailRateLimit, storage.limits);
   const guests = createGuests({ accounts: records, now, secret });
   const accounts = createAccounts({ records, events, passwords, sessions: sessions.index, pending: storage.pendingConversions, hooks, now });
   const mailLinks = createMailLinks({
     appUrl: config.appUrl, verificationRequired: config.emailVerification === 'required',
     records, events, tokens: storage.tokens, pending: storage.pendingConversions, transactor: storage.transactor,
     accounts, guests, passwords, sessions: sessions.index, mailer,
-    limiter: createRateLimiter(config.mailRateLimit, 'mail', storage.limits), now, log: options.log ?? (() => {}),
+    limits: mailLimits, now, log: options.log ?? (() => {}),
   });
   const context: AppContext = {
-    config, storage, sessions, passwords, hooks, knownDevices, mailer, mailLinks, guests, accounts, now,
+    config, storage, sessions, passwords, hooks, knownDevices, mailer, mailLimits, mailLinks, guests, accounts, now,
     sessionKeys: new SessionKeys(),
     loginLimits: createLoginLimits({
       limiter: createRateLimiter(config.loginRateLimit, 'login', storage.limits), records, devices: knownDevices,

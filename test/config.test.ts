@@ -38,7 +38,7 @@ describe('defaults', () => {
     expect(config.anonymousEnabled).toBe(true);
     expect(config.sessionSecret).toBeUndefined();
     expect(config.guestRetentionDays).toBe(30);
-    expect(config.mailRateLimit).toBe(5);
+    expect(config.mailRateLimit).toBe(10);
     expect(config.bcryptCost).toBe(12);
   });
 

@@ -66,7 +66,7 @@ export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'guestkit-test-'));
 }
 
-/** Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set). */
+/** Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set; mail to DATA_DIR/outbox unless SMTP_URL). */
 export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
   const database = BACKEND === 'postgres' && env.DATABASE_URL === undefined ? { DATABASE_URL: await testDatabaseUrl() } : {};

@@ -1,5 +1,5 @@
 import type { Transactor } from '../db/unit-of-work.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import type { MailLimits } from '../mail/mail-limits.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import { createAccountLinks } from './account-links.ts';
 import { createAccountTokens } from './account-tokens.ts';
@@ -19,7 +19,7 @@ export function createMailLinks(deps: {
   appUrl: string; verificationRequired: boolean;
   records: AccountStore; events: EventLog; tokens: AccountTokenStore; pending: PendingConversionStore;
   transactor: Transactor; accounts: Accounts; guests: Guests; passwords: PasswordHasher; sessions: SessionIndex;
-  mailer: Mailer; limiter: RateLimiter; now(): number; log(message: string): void;
+  mailer: Mailer; limits: MailLimits; now(): number; log(message: string): void;
 }): LinkFlows {
   const { records, events, pending, accounts, now } = deps;
   const tokens = createAccountTokens({ store: deps.tokens, now });
@@ -29,6 +29,6 @@ export function createMailLinks(deps: {
     signInLinks: createSignInLinks({ records, events, tokens, links }),
     verification: createEmailVerification({ required: deps.verificationRequired, records, events, pending, tokens, links, accounts, now }),
     guestResume: createGuestResume({ records, events, tokens, links, guests: deps.guests, sessions: deps.sessions }),
-    mailRequests: createMailRequests({ transactor: deps.transactor, limiter: deps.limiter, log: deps.log }),
+    mailRequests: createMailRequests({ transactor: deps.transactor, limits: deps.limits, log: deps.log }),
   };
 }

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Transactor, UnitOfWork } from '../db/unit-of-work.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import type { MailLimits } from '../mail/mail-limits.ts';
 import { normalizeEmail } from './email-address.ts';
 import { AuthError } from './errors.ts';
 
@@ -32,14 +32,9 @@ export interface MailRequests {
  * so neither its content nor its timing can depend on the lookup, or on the mail queued after
  * it. Both limits count every request, found or not, so they tell nothing either.
  */
-export function createMailRequests(deps: { transactor: Transactor; limiter: RateLimiter; log(message: string): void }): MailRequests {
-  const { transactor, limiter, log } = deps;
+export function createMailRequests(deps: { transactor: Transactor; limits: MailLimits; log(message: string): void }): MailRequests {
+  const { transactor, limits, log } = deps;
   const running = new Set<Promise<void>>();
-
-  async function take(key: string, code: 'rate_limited' | 'email_rate_limited'): Promise<void> {
-    const reservation = await limiter.reserve(key);
-    if (!reservation.granted) throw new AuthError(code, reservation.retryAfterSeconds);
-  }
 
   async function run(job: MailJob, email: string): Promise<void> {
     const work = transactor.begin();
@@ -65,8 +60,11 @@ export function createMailRequests(deps: { transactor: Transactor; limiter: Rate
   const requests: MailRequests = {
     async admit(req, rawEmail) {
       const email = normalizeEmail(rawEmail);
-      await take(`ip:${req.ip}`, 'rate_limited');
-      await take(`email:${email}`, 'email_rate_limited');
+      // The points every mail takes, receipts included: one inbox has one budget.
+      const reservation = await limits.reserve(req.ip ?? 'unknown', email);
+      if (!reservation.granted) {
+        throw new AuthError(reservation.refusedBy === 'recipient' ? 'email_rate_limited' : 'rate_limited', reservation.retryAfterSeconds);
+      }
       return email;
     },
     async submit({ req, res, work }, rawEmail, job) {

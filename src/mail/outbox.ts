@@ -37,9 +37,11 @@ export interface OutboxStore {
    */
   claim(now: number, limit: number, leaseMs: number): Promise<ClaimedMail[]>;
   /**
-   * The outcome of a claimed attempt. Each applies only while the mail is still this claim's
-   * (queued, same attempt count): a sender whose lease ran out, and whose mail another sender
-   * took meanwhile, changes nothing. Resolves to whether it applied.
+   * Sent. This and the two below record the outcome of a claimed attempt, and each applies only
+   * while the mail is still this claim's (queued, same attempt count): a sender whose lease ran
+   * out, and whose mail another sender took meanwhile, changes nothing. Resolves to whether it
+   * applied. A sent mail keeps its envelope (recipient, subject, Message-ID, times) and drops its
+   * body: the links in it carry tokens that are stored only as hashes everywhere else.
    */
   markSent(mail: ClaimedMail, now: number): Promise<boolean>;
   /** Queued again, due at `nextAttemptAt`, with the reason this attempt failed. */

@@ -2,6 +2,7 @@ import type { AccountHooks } from '../auth/accounts.ts';
 import type { SessionKeys } from '../auth/identity.ts';
 import type { AccountStore } from '../auth/stores.ts';
 import { createRateLimiter, type LimitStore } from '../http/rate-limit.ts';
+import type { MailLimits } from '../mail/mail-limits.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { ServiceFactory } from '../pages/request-helpers.ts';
 import { createCart } from './cart.ts';
@@ -11,9 +12,8 @@ import { createOrderService } from './order-service.ts';
 import type { CartStore, NoteStore, OrderStore, ProductStore } from './stores.ts';
 import { accountIdOf, signedInAccountId } from './visitor.ts';
 
-// Receipts sent again (a link that expired): a few a minute per order, more per client address.
+// Receipts sent again (a link that expired): a few a minute per order, besides the mail limits.
 const RESENDS_PER_ORDER = 3;
-const RESENDS_PER_ADDRESS = 20;
 
 export interface ShopStores { products: ProductStore; carts: CartStore; orders: OrderStore; notes: NoteStore }
 
@@ -25,21 +25,18 @@ export interface ShopStores { products: ProductStore; carts: CartStore; orders: 
 export function registerShop(app: {
   stores: ShopStores; services: Map<string, ServiceFactory>; globals: Record<string, unknown>;
   hooks: AccountHooks; sessionKeys: SessionKeys; now(): number;
-  /** For receipts: who owns an order, the mail, the links' origin, where limits count. */
-  records: AccountStore; mailer: Mailer; appUrl: string; limits: LimitStore;
+  /** For receipts: who owns an order, the mail and its limits, the links' origin, where limits count. */
+  records: AccountStore; mailer: Mailer; mailLimits: MailLimits; appUrl: string; limits: LimitStore;
 }): void {
-  const { stores: { products, carts, orders, notes }, now, records, mailer, appUrl } = app;
-  const resendLimits = {
-    perAddress: createRateLimiter(RESENDS_PER_ADDRESS, 'receipt-resends', app.limits),
-    perOrder: createRateLimiter(RESENDS_PER_ORDER, 'receipt-resends-order', app.limits),
-  };
+  const { stores: { products, carts, orders, notes }, now, records, mailer, mailLimits, appUrl } = app;
+  const resendsPerOrder = createRateLimiter(RESENDS_PER_ORDER, 'receipt-resends', app.limits);
 
   app.services.set('cart', (scope) => createCart({ req: scope.req, accountId: () => accountIdOf(scope), carts, products, work: scope.work, now }));
   app.services.set('catalog', () => ({
     list: () => products.list(),
     find: async (id: unknown) => (typeof id === 'string' ? products.find(id) : null),
   }));
-  app.services.set('orders', (scope) => createOrderService(scope, { orders, carts, records, mailer, appUrl, resendLimits, now }));
+  app.services.set('orders', (scope) => createOrderService(scope, { orders, carts, records, mailer, mailLimits, resendsPerOrder, appUrl, now }));
   app.services.set('notes', (scope) => ({
     list: () => notes.list(signedInAccountId(scope)),
     add: (body: unknown) => scope.work.run(notes.add(signedInAccountId(scope), parseNote(body), now())),

@@ -1,7 +1,8 @@
 import { normalizeEmail } from '../auth/email-address.ts';
 import { newRecordId } from '../auth/credentials.ts';
 import type { AccountStore, StoredRecord } from '../auth/stores.ts';
-import type { RateLimiter } from '../http/rate-limit.ts';
+import type { RateLimiter, Reservation } from '../http/rate-limit.ts';
+import type { MailLimits } from '../mail/mail-limits.ts';
 import type { Mailer } from '../mail/mailer.ts';
 import type { PageScope } from '../pages/scope.ts';
 import { ShopError } from './errors.ts';
@@ -42,9 +43,11 @@ export interface OrderServiceDeps {
   carts: CartStore;
   records: AccountStore;
   mailer: Mailer;
+  /** Every receipt takes a point per client address and per recipient. */
+  mailLimits: MailLimits;
+  /** Receipts sent again, per order. */
+  resendsPerOrder: RateLimiter;
   appUrl: string;
-  /** Receipts sent again: per client address and per order. */
-  resendLimits: { perAddress: RateLimiter; perOrder: RateLimiter };
   now(): number;
 }
 
@@ -54,7 +57,8 @@ export interface OrderServiceDeps {
  * any device without signing in, and from which an account can be made that takes the order in.
  */
 export function createOrderService(scope: PageScope, deps: OrderServiceDeps): OrderService {
-  const { orders, carts, records, mailer, appUrl, resendLimits, now } = deps;
+  const { orders, carts, records, mailer, mailLimits, resendsPerOrder, appUrl, now } = deps;
+  const client = () => scope.req.ip ?? 'unknown';
   const viewerId = () => accountIdOf(scope);
   const signedIn = () => signedInAccountId(scope);
 
@@ -73,9 +77,11 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
     shipping: order, link: orderLinkUrl(appUrl, order.id, token), linkExpiresAt: link.expiresAt,
   });
 
-  async function reserve(limiter: RateLimiter, key: string): Promise<void> {
-    const reservation = await limiter.reserve(key);
-    if (!reservation.granted) throw new ShopError('rate_limited', undefined, reservation.retryAfterSeconds);
+  /** The reservation, or `rate_limited` (429, with Retry-After) when it was refused. */
+  async function granted(reservation: Promise<Reservation>): Promise<Reservation> {
+    const taken = await reservation;
+    if (!taken.granted) throw new ShopError('rate_limited', undefined, taken.retryAfterSeconds);
+    return taken;
   }
 
   const service: OrderService = {
@@ -85,6 +91,7 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
       // The receipt lists these lines; the write places them only if the cart still holds exactly them.
       const lines = await carts.lines(accountId);
       if (lines.length === 0) throw new ShopError('empty_cart');
+      const mail = await granted(mailLimits.reserve(client(), email));
       const id = newRecordId();
       const placedAt = now();
       const { token, link } = newOrderLink(placedAt);
@@ -93,8 +100,13 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
         id, accountId, email, createdAt: placedAt, totalCents, ...shipping,
         lines: lines.map((line) => ({ ...line, unitPriceCents: line.priceCents })),
       }, token, link));
-      // The order and its receipt commit together, or neither does (an emptied cart, a changed one).
-      await scope.work.run(orders.placeFromCart(accountId, id, { ...shipping, email, link, expected: lines }, placedAt), receipt);
+      try {
+        // The order and its receipt commit together, or neither does (an emptied cart, a changed one).
+        await scope.work.run(orders.placeFromCart(accountId, id, { ...shipping, email, link, expected: lines }, placedAt), receipt);
+      } catch (error) {
+        mail.refund(); // no order, so no receipt went out
+        throw error;
+      }
       return id;
     },
 
@@ -129,9 +141,10 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
 
     async resendLink(id, email) {
       const address = normalizeEmail(email);
-      await reserve(resendLimits.perAddress, scope.req.ip ?? 'unknown');
+      // Counted whether or not a mail goes out: the limits say nothing about which addresses are right.
+      await granted(mailLimits.reserve(client(), address));
       if (typeof id !== 'string') return;
-      await reserve(resendLimits.perOrder, id);
+      await granted(resendsPerOrder.reserve(id));
       // Only an order whose receipt went to this address gets a new one, and only there: whoever
       // asks learns nothing, since the answer is the same and the link goes to the receipt's inbox.
       const order = await orders.find(id);

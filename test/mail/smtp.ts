@@ -16,6 +16,8 @@ export interface ReceivedMail {
   text: string;
   html: string;
   messageId: string;
+  /** When the server accepted it (Date.now()). */
+  receivedAt: number;
   parsed: ParsedMail;
 }
 
@@ -78,7 +80,7 @@ export async function startSmtp(): Promise<SmtpHarness> {
               to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
               from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               subject: parsed.subject ?? '', text: parsed.text ?? '', html: parsed.html || '',
-              messageId: parsed.messageId ?? '', parsed,
+              messageId: parsed.messageId ?? '', receivedAt: Date.now(), parsed,
             });
             callback();
           }, callback);

@@ -31,8 +31,10 @@ export function createPostgresOutboxStore(pool: pg.Pool): OutboxStore {
       // RETURNING gives no order: oldest due first, as chosen.
       return rows.sort((a, b) => a.due - b.due || a.createdAt - b.createdAt).map(({ due: _, ...mail }) => mail);
     },
-    markSent: (mail, now) => outcome(`UPDATE outbox SET status = 'sent', sent_at = $3, locked_until = NULL, last_error = NULL
-      WHERE ${STILL_CLAIMED}`, mail, now),
+    // A sent mail keeps its envelope (recipient, subject, Message-ID, when) and drops its body: the
+    // body holds links whose tokens are stored only as hashes everywhere else.
+    markSent: (mail, now) => outcome(`UPDATE outbox SET status = 'sent', sent_at = $3, locked_until = NULL, last_error = NULL,
+      text = '', html = '' WHERE ${STILL_CLAIMED}`, mail, now),
     markRetry: (mail, nextAt, error) => outcome(`UPDATE outbox SET next_attempt_at = $3, locked_until = NULL, last_error = $4
       WHERE ${STILL_CLAIMED}`, mail, nextAt, error),
     markFailed: (mail, error) => outcome(`UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = $3

@@ -9,6 +9,10 @@ const MAIL_COLUMNS = `id, recipient, subject, text, html, message_id AS messageI
 // this sender counted. A sender whose lease ran out finds another's attempt there and changes nothing.
 const STILL_CLAIMED = `id = @id AND status = 'queued' AND attempts = @attempts`;
 
+// A sent mail keeps its envelope (recipient, subject, Message-ID, when) and drops its body: the
+// body holds links whose tokens are stored only as hashes everywhere else.
+const SENT = `status = 'sent', sent_at = @now, locked_until = NULL, last_error = NULL, text = '', html = ''`;
+
 export function createSqliteOutboxStore(db: Database.Database): OutboxStore {
   const insert = db.prepare(`INSERT INTO outbox (id, recipient, subject, text, html, message_id, next_attempt_at, created_at)
     VALUES (@id, @recipient, @subject, @text, @html, @messageId, @createdAt, @createdAt)`);
@@ -18,7 +22,7 @@ export function createSqliteOutboxStore(db: Database.Database): OutboxStore {
     WHERE id IN (SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= @now
       AND (locked_until IS NULL OR locked_until <= @now) ORDER BY next_attempt_at, created_at LIMIT @limit)
     RETURNING ${MAIL_COLUMNS}, next_attempt_at AS due`);
-  const sent = db.prepare(`UPDATE outbox SET status = 'sent', sent_at = @now, locked_until = NULL, last_error = NULL WHERE ${STILL_CLAIMED}`);
+  const sent = db.prepare(`UPDATE outbox SET ${SENT} WHERE ${STILL_CLAIMED}`);
   const retry = db.prepare(`UPDATE outbox SET next_attempt_at = @nextAt, locked_until = NULL, last_error = @error WHERE ${STILL_CLAIMED}`);
   const failed = db.prepare(`UPDATE outbox SET status = 'failed', locked_until = NULL, last_error = @error WHERE ${STILL_CLAIMED}`);
   const purge = db.prepare(`DELETE FROM outbox WHERE status = 'sent' AND sent_at < ?`);

@@ -47,6 +47,7 @@ export interface Backend {
   eventsOf(recordId: string): Promise<StoredEvent[]>;
   /** The outbox row of a mail, as stored (the port never reads one back). */
   outboxRow(id: string): Promise<OutboxRow | undefined>;
+  outboxBody(id: string): Promise<{ text: string; html: string } | undefined>;
   /** Transactions left open: must be 0 whenever no unit of work is applying. */
   openTransactions(): Promise<number>;
   close(): Promise<void>;
@@ -87,6 +88,7 @@ async function openSqlite(now: () => number = Date.now): Promise<Backend> {
     eventsOf: async (recordId) => (db.prepare('SELECT * FROM auth_events WHERE record_id = ? ORDER BY id').all(recordId) as StoredEvent[])
       .map((event) => ({ ...event, detail: typeof event.detail === 'string' ? JSON.parse(event.detail) : event.detail })),
     outboxRow: async (id) => db.prepare(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxRow | undefined,
+    outboxBody: async (id) => db.prepare('SELECT text, html FROM outbox WHERE id = ?').get(id) as { text: string; html: string } | undefined,
     openTransactions: async () => (db.inTransaction ? 1 : 0),
     async close() {
       db.close();
@@ -117,6 +119,7 @@ function postgresOpener(): OpenBackend {
       },
       eventsOf: async (recordId) => (await pool.query<StoredEvent>('SELECT * FROM auth_events WHERE record_id = $1 ORDER BY id', [recordId])).rows,
       outboxRow: async (id) => (await pool.query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`, [id])).rows[0],
+      outboxBody: async (id) => (await pool.query<{ text: string; html: string }>('SELECT text, html FROM outbox WHERE id = $1', [id])).rows[0],
       openTransactions: async () => (await pool.query<{ count: number }>(
         `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0]!.count,
       close: () => storage.close(),
