@@ -1,14 +1,19 @@
 /**
  * `npm run cleanup -- [options]`: removes stale guests (see src/cleanup/args.ts for the usage
- * text and the README's "Cleaning up stale guests"). Exit 0 done, 1 failed, 2 bad arguments.
+ * text and the README's "Cleaning up stale guests"), from the PostgreSQL database of
+ * DATABASE_URL when it is set, else from the SQLite files in DATA_DIR. Exit 0 done, 1 failed,
+ * 2 bad arguments.
  */
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { parseCleanupArgs, USAGE } from '../src/cleanup/args.ts';
 import { exitStatus } from '../src/cleanup/errors.ts';
 import { withCleanupLock } from '../src/cleanup/lock.ts';
 import { createProgressReporter } from '../src/cleanup/progress.ts';
+import type { StaleGuestStore } from '../src/cleanup/stale-guest-store.ts';
 import { deleteStaleGuests, type CleanupOptions } from '../src/cleanup/stale-guests.ts';
 import { formatSummary } from '../src/cleanup/summary.ts';
+import { withPostgresCleanupLock } from '../src/db/postgres/cleanup/lock.ts';
+import { openPostgresStaleGuestStore } from '../src/db/postgres/cleanup/stale-guest-store.ts';
 import { openSqliteStaleGuestStore } from '../src/db/sqlite/cleanup/stale-guest-store.ts';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -18,11 +23,17 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  return withCleanupLock(config.dataDir, () => run(config, command.options, command.json));
+  const { options, json } = command;
+  const { databaseUrl } = config;
+  // Each backend its own lock: an advisory lock on the database, or the lock file in DATA_DIR.
+  if (databaseUrl) {
+    return withPostgresCleanupLock(databaseUrl, () => run(() => openPostgresStaleGuestStore({ ...config, databaseUrl }), options, json));
+  }
+  return withCleanupLock(config.dataDir, () => run(async () => openSqliteStaleGuestStore(config), options, json));
 }
 
-async function run(config: { dataDir: string; collections: readonly string[] }, options: CleanupOptions, json: boolean): Promise<number> {
-  const store = openSqliteStaleGuestStore(config);
+async function run(open: () => Promise<StaleGuestStore>, options: CleanupOptions, json: boolean): Promise<number> {
+  const store = await open();
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once('SIGINT', interrupt).once('SIGTERM', interrupt);

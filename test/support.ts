@@ -17,7 +17,8 @@ import { createHttpServer } from '../src/http/http-server.ts';
 import { openSessionDb, type Db } from '../src/db/sqlite/open.ts';
 import type { SqliteStorage } from '../src/db/sqlite/storage.ts';
 import type { PostgresStorage } from '../src/db/postgres/storage.ts';
-import { startPostgres, type PostgresServer } from './db/postgres/server.ts';
+import { inject } from 'vitest';
+import { createDatabaseOn, dropDatabase, startPostgres, type PostgresServer } from './db/postgres/server.ts';
 
 /** What a production start needs besides SESSION_SECRET (nothing listens at that SMTP address). */
 export const PRODUCTION_MAIL = { APP_URL: 'https://shop.example', SMTP_URL: 'smtp://127.0.0.1:2525', MAIL_FROM: 'Shop <shop@example.com>' };
@@ -31,8 +32,13 @@ export const BROWSER_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (K
 export const BACKEND: 'sqlite' | 'postgres' = process.env.GUESTKIT_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
 
 let postgres: Promise<PostgresServer> | undefined;
-/** A new database on this test process's throwaway PostgreSQL (started on first use, stopped at exit). */
+/**
+ * A new database on the run's throwaway PostgreSQL (test/postgres-cluster.ts), or, when no project
+ * started one, on this test process's own (started on first use, stopped at exit).
+ */
 export async function testDatabaseUrl(): Promise<string> {
+  const shared = inject('postgresAdminUrl');
+  if (shared) return createDatabaseOn(shared);
   postgres ??= startPostgres();
   return (await postgres).createDatabase();
 }
@@ -49,7 +55,7 @@ export interface TestApp {
   sessionDb: Db;
   /**
    * Rows of the app database on either backend: `?` placeholders, and values as SQLite gives
-   * them (booleans as 1/0), so one expectation serves both.
+   * them (booleans as 1/0, JSON as text), so one expectation serves both. test/rows.ts builds on it.
    */
   sql<T = Record<string, unknown>>(query: string, ...params: unknown[]): Promise<T[]>;
   server: Server;
@@ -69,7 +75,9 @@ export function tempDataDir(): string {
 /** Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set; mail to DATA_DIR/outbox unless SMTP_URL). */
 export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
-  const database = BACKEND === 'postgres' && env.DATABASE_URL === undefined ? { DATABASE_URL: await testDatabaseUrl() } : {};
+  // A database of its own, dropped when the app closes: hundreds of apps would fill the disk.
+  const ownDatabase = BACKEND === 'postgres' && env.DATABASE_URL === undefined ? await testDatabaseUrl() : undefined;
+  const database = ownDatabase ? { DATABASE_URL: ownDatabase } : {};
   const config = loadConfig({
     NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', MAIL_RATE_LIMIT: '0', DATA_DIR: dataDir, ...database, ...env,
   });
@@ -90,16 +98,24 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
     backend: onPostgres ? 'postgres' : 'sqlite',
     get db() { return sqliteOnly(onPostgres ? undefined : (ctx.storage as SqliteStorage).db, 'app.db'); },
     get sessionDb() { return sqliteOnly(sessionDb, 'sessions.db'); },
-    sql: onPostgres ? postgresRows((ctx.storage as PostgresStorage).pool) : sqliteRows((ctx.storage as SqliteStorage).db),
+    sql: sqlOf(ctx),
     browser: () => new Browser(server),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await ctx.close();
+      if (ownDatabase) await dropDatabase(ownDatabase);
       sessionDb?.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** `TestApp.sql` for any context: rows of its app database, whichever backend it opened. */
+export function sqlOf(ctx: AppContext): TestApp['sql'] {
+  return ctx.config.databaseUrl !== null
+    ? postgresRows((ctx.storage as PostgresStorage).pool)
+    : sqliteRows((ctx.storage as SqliteStorage).db);
 }
 
 function sqliteRows(db: Db) {
@@ -111,12 +127,16 @@ function sqliteRows(db: Db) {
   };
 }
 
+const JSON_TYPES = new Set([114, 3802]); // json, jsonb
+
 function postgresRows(pool: PostgresStorage['pool']) {
   return async <T>(query: string, ...params: unknown[]): Promise<T[]> => {
     let n = 0;
-    const { rows } = await pool.query(query.replace(/\?/g, () => `$${++n}`), params);
-    return rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row)
-      .map(([key, value]) => [key, typeof value === 'boolean' ? Number(value) : value]))) as T[];
+    const { rows, fields } = await pool.query(query.replace(/\?/g, () => `$${++n}`), params);
+    // SQLite keeps JSON (metadata, event details) as text: give it back as text here too.
+    const json = new Set(fields.filter((field) => JSON_TYPES.has(field.dataTypeID)).map((field) => field.name));
+    return rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key,
+      typeof value === 'boolean' ? Number(value) : json.has(key) && value !== null ? JSON.stringify(value) : value]))) as T[];
   };
 }
 

@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
+import { countOf, firstRow } from './rows.ts';
 import { BROWSER_UA, startApp, type Browser, type TestApp } from './support.ts';
 
 export const SESSION_COOKIE = 'gk.sid';
@@ -93,17 +94,16 @@ export interface AccountRow {
   created_at: number; last_active_at: number; claimed_at: number | null; metadata: string;
 }
 
-export function accountRow(app: TestApp, collection: string, id: string): AccountRow | undefined {
-  return app.db.prepare(`SELECT * FROM ${collection} WHERE id = ?`).get(id) as AccountRow | undefined;
+export function accountRow(app: TestApp, collection: string, id: string): Promise<AccountRow | undefined> {
+  return firstRow<AccountRow>(app, `SELECT * FROM ${collection} WHERE id = ?`, id);
 }
 
-export function countRows(app: TestApp, table: string): number {
-  return (app.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+export function countRows(app: TestApp, table: string): Promise<number> {
+  return countOf(app, table);
 }
 
 export interface AuthEvent { type: string; record_id: string | null; collection: string | null; created_at: number; detail: string | null }
 
-export function eventsOf(app: TestApp, type: string): AuthEvent[] {
-  return app.db.prepare('SELECT type, record_id, collection, created_at, detail FROM auth_events WHERE type = ? ORDER BY id')
-    .all(type) as AuthEvent[];
+export function eventsOf(app: TestApp, type: string): Promise<AuthEvent[]> {
+  return app.sql<AuthEvent>('SELECT type, record_id, collection, created_at, detail FROM auth_events WHERE type = ? ORDER BY id', type);
 }

@@ -14,7 +14,8 @@ declare module 'autocannon' {
   }
 
   interface Options {
-    url: string;
+    /** Several URLs: connection i goes to URL i mod n. */
+    url: string | string[];
     connections?: number;
     duration?: number;
     amount?: number;

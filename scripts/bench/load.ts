@@ -14,7 +14,8 @@ export const BROWSER_HEADERS: Readonly<Record<string, string>> = {
 };
 
 export interface LoadOptions {
-  url: string;
+  /** Several URLs (app processes): autocannon gives connection i to URL i mod n, round-robin. */
+  url: string | readonly string[];
   /** Each connection requests these in turn. */
   paths: readonly string[];
   connections: number;
@@ -49,7 +50,7 @@ export function startLoad(options: LoadOptions): RunningLoad {
   let bound: NodeJS.Timeout | undefined;
   const done = new Promise<LoadResult>((resolve, reject) => {
     instance = autocannon({
-      url: options.url,
+      url: typeof options.url === 'string' ? options.url : [...options.url],
       connections: options.connections,
       duration: options.seconds,
       amount: options.amount,

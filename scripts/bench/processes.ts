@@ -120,10 +120,36 @@ export function rssMb(pid: number): number {
 
 /** CPU time a process has used so far (all its threads, user + system), in ms, from /proc (Linux). */
 export function cpuMs(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after "pid (comm) ": state is the 1st, utime the 12th, stime the 13th; clock ticks are 10 ms.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(pid);
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/**
+ * CPU time of a process and its children, in ms: those running now, and those it has reaped
+ * (a server whose workers come and go, as PostgreSQL's backends do). Grandchildren count once
+ * their parent has reaped them.
+ */
+export function familyCpuMs(pid: number): number {
+  const total = (fields: string[], withReaped: boolean) =>
+    (Number(fields[11]) + Number(fields[12]) + (withReaped ? Number(fields[13]) + Number(fields[14]) : 0)) * 10;
+  let sum = total(statFields(pid), true);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fields: string[];
+    try {
+      fields = statFields(Number(entry));
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (Number(fields[1]) === pid) sum += total(fields, true);
+  }
+  return sum;
+}
+
+/** /proc/<pid>/stat after "pid (comm) ": state is [0], ppid [1], utime [11], stime [12], cutime [13], cstime [14]; clock ticks are 10 ms. */
+function statFields(pid: number): string[] {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** Stops every child we started and removes our temp dirs. */

@@ -23,6 +23,9 @@ export interface Row {
 
 export interface Machine { cpus: number; model: string; memoryGb: number; node: string; date: string }
 
+/** Which backend ran (`--backend`): "sqlite" or "postgres", and its version and settings. */
+export interface Backend { name: string; description: string }
+
 export function describeMachine(): Machine {
   const cpus = os.cpus();
   return {
@@ -47,10 +50,11 @@ export function withoutFigure(name: string, metric: 'skipped' | 'crashed', note:
   return { name, metric, value: null, unit: '', floor: null, ratio: null, target: null, met: null, note };
 }
 
-export function toJson(machine: Machine, rows: readonly Row[]): string {
+export function toJson(machine: Machine, backend: Backend, rows: readonly Row[]): string {
   const round = (n: number | null) => (n === null || !Number.isFinite(n) ? null : Math.round(n * 1000) / 1000);
   return JSON.stringify({
     machine,
+    backend: { name: backend.name, description: backend.description },
     scenarios: rows.map((r) => ({
       name: r.name, value: round(r.value), unit: r.unit, floor: round(r.floor), ratio: round(r.ratio), target: r.target, met: r.met,
       metric: r.metric, ...(r.note ? { note: r.note } : {}),
@@ -58,7 +62,7 @@ export function toJson(machine: Machine, rows: readonly Row[]): string {
   });
 }
 
-export function toTable(machine: Machine, rows: readonly Row[], mode: string): string {
+export function toTable(machine: Machine, backend: Backend, rows: readonly Row[], mode: string): string {
   const header = ['scenario', 'metric', 'value', 'unit', 'floor', 'ratio', 'target', 'met'];
   const cells = rows.map((r) => [
     r.name, r.metric, format(r.value), r.unit, format(r.floor), r.ratio === null ? '—' : r.ratio.toFixed(2),
@@ -68,7 +72,7 @@ export function toTable(machine: Machine, rows: readonly Row[], mode: string): s
   const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.name} ${r.metric}: ${r.note}`);
   return [
-    `guestkit bench (${mode}) · ${machine.cpus} × ${machine.model} · ${machine.memoryGb} GB · Node ${machine.node} · ${machine.date}`,
+    `guestkit bench (${mode}) on ${backend.description} · ${machine.cpus} × ${machine.model} · ${machine.memoryGb} GB · Node ${machine.node} · ${machine.date}`,
     '',
     line(header),
     line(widths.map((width) => '-'.repeat(width))),

@@ -1,4 +1,5 @@
 /** What every scenario gets: the run's settings and the two servers it compares. */
+import type { BackendName } from './backend.ts';
 import { count, failureRate, percentile, perSecond, pool, runLoad, type LoadOptions, type LoadResult } from './load.ts';
 import { cpuMs, log } from './processes.ts';
 import { row, type Row } from './report.ts';
@@ -6,6 +7,8 @@ import type { RunningServer } from './servers.ts';
 
 export interface BenchRun {
   quick: boolean;
+  /** Where guestkit and the floor keep their data (`--backend`). */
+  backend: BackendName;
   /** Length of one measured load phase, per server. */
   seconds: number;
   /** Warm-up before a measured phase (JIT, template compilation, SQLite caches). */
@@ -18,6 +21,14 @@ export interface BenchRun {
   floor: RunningServer;
   /** Replaces the guestkit server (cleanup restarts it on the same data dir). */
   restartGuestkit(): Promise<RunningServer>;
+  /**
+   * Starts another guestkit process on guestkit's database, as a second machine behind a load
+   * balancer would be: its own data dir, the same secret. Only where processes can share a
+   * store (PostgreSQL); the caller stops it.
+   */
+  startPeer?(): Promise<RunningServer>;
+  /** CPU time the database server has used so far (ms), where it is a process of its own. */
+  databaseCpuMs?(): number;
 }
 
 /** Length of one side-by-side round: short rounds, taken in turn, share the machine's drift. */
@@ -28,7 +39,15 @@ export function lightPageLoad(url: string, seconds: number): LoadOptions {
   return { url, paths: ['/'], connections: 5, rate: 100, seconds };
 }
 
-export interface Measured { result: LoadResult; cpuMsPerResponse: number }
+export interface Measured {
+  result: LoadResult;
+  cpuMsPerResponse: number;
+  /** The database server's CPU time per response, while only this side ran; null on SQLite. */
+  databaseCpuMsPerResponse: number | null;
+}
+
+/** One side of a comparison: the servers one load is spread over (round-robin by connection). */
+export interface Side { label: string; servers: readonly RunningServer[]; load: Omit<LoadOptions, 'url' | 'seconds'> }
 
 /**
  * Measures guestkit and the floor under the same load, in short rounds ordered app, floor, floor,
@@ -39,27 +58,44 @@ export interface Measured { result: LoadResult; cpuMsPerResponse: number }
  */
 export async function sideBySide(run: BenchRun, app: Omit<LoadOptions, 'url' | 'seconds'>, floor: Omit<LoadOptions, 'url' | 'seconds'>)
   : Promise<{ app: Measured; floor: Measured }> {
+  const [measuredApp, measuredFloor] = await inTurn(run, [
+    { label: 'app', servers: [run.guestkit], load: app },
+    { label: 'floor', servers: [run.floor], load: floor },
+  ]);
+  return { app: measuredApp!, floor: measuredFloor! };
+}
+
+/**
+ * Any number of sides in turn, as sideBySide does two: each cycle runs them forwards, then
+ * backwards (A, B, C, C, B, A), so every side sees the same drift. A side's CPU time is that of
+ * all its servers.
+ */
+export async function inTurn(run: BenchRun, sides: readonly Side[]): Promise<Measured[]> {
   const cycles = Math.max(1, Math.round(run.seconds / (2 * ROUND_SECONDS)));
   const round = run.seconds / (2 * cycles);
-  const sides = {
-    app: { server: run.guestkit, load: app, results: [] as LoadResult[], cpu: 0 },
-    floor: { server: run.floor, load: floor, results: [] as LoadResult[], cpu: 0 },
-  };
-  for (const side of Object.values(sides)) await runLoad({ ...side.load, url: side.server.url, seconds: run.warmupSeconds });
-  log(`  ${cycles * 4} rounds of ${round} s, app and floor in turn`);
+  const state = sides.map((side) => ({
+    ...side, url: side.servers.length === 1 ? side.servers[0]!.url : side.servers.map((server) => server.url),
+    results: [] as LoadResult[], cpu: 0, databaseCpu: 0,
+  }));
+  const databaseCpu = run.databaseCpuMs;
+  const cpuOf = (side: (typeof state)[number]) => side.servers.reduce((sum, server) => sum + cpuMs(server.child.pid), 0);
+  for (const side of state) await runLoad({ ...side.load, url: side.url, seconds: run.warmupSeconds });
+  const labels = sides.map((side) => side.label);
+  log(`  ${cycles * 2 * sides.length} rounds of ${round} s, ${labels.slice(0, -1).join(', ')} and ${labels.at(-1)} in turn`);
+  const order = [...state, ...[...state].reverse()];
   for (let cycle = 0; cycle < cycles; cycle++) {
-    for (const name of ['app', 'floor', 'floor', 'app'] as const) {
-      const side = sides[name];
-      const before = cpuMs(side.server.child.pid);
-      side.results.push(await runLoad({ ...side.load, url: side.server.url, seconds: round }));
-      side.cpu += cpuMs(side.server.child.pid) - before;
+    for (const side of order) {
+      const before = cpuOf(side);
+      const databaseBefore = databaseCpu?.() ?? 0;
+      side.results.push(await runLoad({ ...side.load, url: side.url, seconds: round }));
+      side.cpu += cpuOf(side) - before;
+      side.databaseCpu += (databaseCpu?.() ?? 0) - databaseBefore;
     }
   }
-  const measured = (side: typeof sides.app): Measured => {
+  return state.map((side) => {
     const result = pool(side.results);
-    return { result, cpuMsPerResponse: side.cpu / count(result) };
-  };
-  return { app: measured(sides.app), floor: measured(sides.floor) };
+    return { result, cpuMsPerResponse: side.cpu / count(result), databaseCpuMsPerResponse: databaseCpu ? side.databaseCpu / count(result) : null };
+  });
 }
 
 export interface SideBySideTargets {
@@ -92,5 +128,9 @@ export function sideBySideRows(name: string, measured: { app: Measured; floor: M
       name, metric: 'CPU per response', value: measured.app.cpuMsPerResponse, unit: 'ms (server, all threads)',
       floor: measured.floor.cpuMsPerResponse, target: null,
     }),
+    ...(measured.app.databaseCpuMsPerResponse === null ? [] : [row({
+      name, metric: 'database CPU per response', value: measured.app.databaseCpuMsPerResponse, unit: 'ms (PostgreSQL, all backends)',
+      floor: measured.floor.databaseCpuMsPerResponse, target: null,
+    })]),
   ];
 }

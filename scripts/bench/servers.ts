@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir, startChild, stopChild, waitForLine, type Child } from './processes.ts';
+import { log, makeTempDir, startChild, stopChild, waitForLine, type Child } from './processes.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -16,6 +16,8 @@ export interface RunningServer {
   url: string;
   child: Child;
   dataDir: string;
+  /** The PostgreSQL database it keeps its data in; none on SQLite (its data dir holds it). */
+  databaseUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -25,7 +27,7 @@ export interface GuestkitOptions {
   bcryptCost: number;
   /** Write a V8 CPU profile here when the server exits. */
   profileDir?: string;
-  /** Variables on top of the bench's environment (a scenario that needs a limit on). */
+  /** Variables on top of the bench's environment: DATABASE_URL on Postgres, a limit a scenario needs on. */
   env?: Record<string, string>;
 }
 
@@ -66,7 +68,8 @@ export function startGuestkit(options: GuestkitOptions): Promise<RunningServer> 
   return start('guestkit', [...profile, '--import', 'tsx', 'src/server.ts'], options.dataDir, guestkitEnv(options));
 }
 
-export function startFloor(): Promise<RunningServer> {
+/** The floor, on the store `env` names (DATABASE_URL), else on SQLite in a temp dir of its own. */
+export function startFloor(env: Record<string, string> = {}): Promise<RunningServer> {
   const dataDir = makeTempDir('floor');
   return start('floor', ['--import', 'tsx', 'scripts/bench/floor-server.ts'], dataDir, {
     ...baseEnv(),
@@ -74,6 +77,7 @@ export function startFloor(): Promise<RunningServer> {
     SESSION_SECRET: newSecret(),
     DATA_DIR: dataDir,
     PORT: '0',
+    ...env,
   });
 }
 
@@ -81,7 +85,19 @@ async function start(name: string, args: string[], dataDir: string, env: Record<
   const child = startChild(process.execPath, args, { cwd: ROOT, env });
   try {
     const match = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/, READY_TIMEOUT_MS);
-    return { name, url: match[1]!, child, dataDir, stop: () => stopChild(child) };
+    let stopping = false;
+    // A server that dies mid-run makes every later figure a connection error: say why, once. (A
+    // graceful stop exits 0, also when Ctrl-C reached the server before the bench stopped it.)
+    void child.exited.then((code) => {
+      if (!stopping && code !== 0) log(`${name} exited with ${code} while the bench ran:\n${child.output()}`);
+    });
+    return {
+      name, url: match[1]!, child, dataDir, databaseUrl: env.DATABASE_URL,
+      stop: () => {
+        stopping = true;
+        return stopChild(child);
+      },
+    };
   } catch (error) {
     await stopChild(child, 1_000);
     throw new Error(`${name} did not start: ${(error as Error).message}`);

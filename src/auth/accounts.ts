@@ -1,5 +1,6 @@
 import type { UnitOfWork, Write } from '../db/unit-of-work.ts';
 import { validateAll } from '../errors.ts';
+import { isStorableText } from '../plain-text.ts';
 import { newRecordId } from './credentials.ts';
 import { normalizeEmail, storedForms } from './email-address.ts';
 import { AuthError } from './errors.ts';
@@ -65,7 +66,7 @@ async function runInOrder(work: UnitOfWork, writes: ReadonlyArray<Write<unknown>
 
 function normalizeName(raw: unknown): string | null {
   const name = typeof raw === 'string' ? raw.trim() : '';
-  if ([...name].length > 100) throw new AuthError('invalid_name');
+  if ([...name].length > 100 || !isStorableText(name)) throw new AuthError('invalid_name');
   return name || null;
 }
 

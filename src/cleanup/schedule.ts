@@ -6,12 +6,15 @@ import type { CleanupSummary } from './stale-guests.ts';
 const CLI = fileURLToPath(new URL('../../scripts/cleanup.ts', import.meta.url));
 
 /**
- * `CLEANUP_INTERVAL`: runs `scripts/cleanup.ts --json` that often, as a child process.
- * In the server's own process the work would share its event loop, and cleanup's SQLite store
- * opens sessions.db with a second SQLite library, which must not share a process with the
- * session store's node-sqlite3 connection (their POSIX locks do not see each other). The child takes the same lock as
- * `npm run cleanup`, so a cron run and an interval run never overlap. Returns a stop function
- * that also interrupts a run in progress (it stops between batches).
+ * `CLEANUP_INTERVAL`: runs `scripts/cleanup.ts --json` that often, as a child process, on this
+ * server's database (DATA_DIR's files, or DATABASE_URL's PostgreSQL). In the server's own
+ * process the work would share its event loop, and cleanup's SQLite store opens sessions.db with
+ * a second SQLite library, which must not share a process with the session store's node-sqlite3
+ * connection (their POSIX locks do not see each other). The child takes the same lock as
+ * `npm run cleanup` (the lock file, or the advisory lock on PostgreSQL), so a cron run and an
+ * interval run never overlap, nor do the interval runs of several app processes on one
+ * PostgreSQL. Returns a stop function that also interrupts a run in progress (it stops between
+ * batches).
  */
 export function scheduleCleanup(config: Readonly<Config>, log: (message: string) => void): () => void {
   const env = childEnv(config);
@@ -49,6 +52,13 @@ function childEnv(config: Readonly<Config>): NodeJS.ProcessEnv {
     GUEST_RETENTION_DAYS: String(config.guestRetentionDays),
   };
   if (config.sessionSecret) env.SESSION_SECRET = config.sessionSecret;
+  // The same database as this server's: DATABASE_URL picks the child's backend too.
+  if (config.databaseUrl) {
+    env.DATABASE_URL = config.databaseUrl;
+    env.DATABASE_POOL_SIZE = String(config.databasePoolSize);
+  } else {
+    delete env.DATABASE_URL;
+  }
   return env;
 }
 

@@ -16,14 +16,24 @@ export interface Window { from: number; before: number }
 export interface Sweep { collection: string; kind: SweepKind; window: Window }
 
 /** The guests a batch removed (or, in a dry run, would remove), and their orders detached and kept. */
-export interface Removal { removed: string[]; ordersDetached: number }
+export interface Removal {
+  removed: string[];
+  ordersDetached: number;
+  /**
+   * Sessions that went with the guests, in the same transaction, where sessions live beside the
+   * accounts and cascade from them (PostgreSQL). Absent where they are removed afterwards, from
+   * another database, through `noteSessions` and `removeNotedSessions` (SQLite).
+   */
+  sessionsRemoved?: number;
+}
 
 /**
  * What cleanup needs from storage: the guests of every auth collection, their sessions, and the
  * upkeep after each write. `deleteStaleGuests` drives it batch by batch; it holds the run's
  * snapshot of candidates and the sessions it noted, so one store serves one run at a time.
  * Every write is one short transaction, so a live server keeps serving next to it.
- * Implemented for SQLite in `src/db/sqlite/cleanup/stale-guest-store.ts`.
+ * Implemented for SQLite in `src/db/sqlite/cleanup/stale-guest-store.ts`, for PostgreSQL in
+ * `src/db/postgres/cleanup/stale-guest-store.ts`.
  */
 export interface StaleGuestStore {
   /** Every auth collection the store holds (`config.collections`). */
@@ -33,13 +43,17 @@ export interface StaleGuestStore {
    * one batch's write each; resolves to how many there are.
    */
   snapshot(sweep: Sweep, batchSize: number): Promise<number>;
-  /** The next `limit` snapshotted ids after `after` (start from ''), in id order. */
+  /**
+   * The next `limit` snapshotted ids after `after` (start from ''), in the order the store removes
+   * them best in (SQLite: id order; PostgreSQL: oldest first, as the rows lie in the tables).
+   */
   nextCandidates(after: string, limit: number): Promise<string[]>;
   /**
    * Deletes those of `ids` that still match `sweep`, with the rows that go with them (cart,
    * notes; orders are detached and kept), and records a `guest_deleted` event for each, in one
-   * short write transaction. The delete re-checks the rule itself: a guest that converts or
-   * comes back after the snapshot stays.
+   * short write transaction (PostgreSQL: one per share of the batch, on two connections at
+   * once). The delete re-checks the rule itself: a guest that converts or comes back after the
+   * snapshot stays.
    */
   remove(sweep: Sweep, ids: readonly string[], now: number): Promise<Removal>;
   /** What `remove` would do now, changing nothing (the dry run). */

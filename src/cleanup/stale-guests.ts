@@ -46,8 +46,9 @@ interface Run {
 /**
  * Removes stale guests, batch by batch: each batch is one short write transaction on the app
  * database (accounts, by cascade their rows, and one `guest_deleted` event each). Then the
- * sessions of exactly the guests removed go, in batches on the session database. Between
- * batches it yields to the event loop, so the server can run this too.
+ * sessions of exactly the guests removed go, in batches on the session database (where sessions
+ * cascade from the accounts, as on PostgreSQL, they went with their batch and none are noted).
+ * Between batches it yields to the event loop, so the server can run this too.
  */
 export async function deleteStaleGuests(
   store: StaleGuestStore, options: CleanupOptions, watch: CleanupWatch = {},
@@ -90,10 +91,14 @@ async function sweepCollection(run: Run, collection: string, kind: SweepKind, wi
     const ids = await store.nextCandidates(after, options.batchSize);
     if (ids.length === 0) return;
     after = ids[ids.length - 1]!;
-    const { removed, ordersDetached } = options.dryRun ? await store.measure(sweep, ids) : await store.remove(sweep, ids, Date.now());
+    const { removed, ordersDetached, sessionsRemoved } = options.dryRun
+      ? await store.measure(sweep, ids) : await store.remove(sweep, ids, Date.now());
     // Only the sessions of guests actually removed: one that survived the re-check keeps its own.
     if (options.dryRun) summary.sessionsRemoved += await store.countSessions(removed);
-    else await store.noteSessions(removed);
+    else {
+      summary.sessionsRemoved += sessionsRemoved ?? 0;
+      await store.noteSessions(removed);
+    }
     summary.collections[collection]!.deleted += removed.length;
     summary.deleted += removed.length;
     summary.ordersDetached += ordersDetached;

@@ -71,10 +71,10 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
     return null;
   }
 
-  /** The receipt of `order` with a new link. */
-  const receiptOf = (order: Omit<Order, 'email'> & { email: string }, token: string, link: OrderLink) => receiptMail({
+  /** The receipt of `order` with a new link; `offersAccount` when no registered account holds it. */
+  const receiptOf = (order: Omit<Order, 'email'> & { email: string }, token: string, link: OrderLink, offersAccount: boolean) => receiptMail({
     orderId: order.id, email: order.email, placedAt: order.createdAt, lines: order.lines, totalCents: order.totalCents,
-    shipping: order, link: orderLinkUrl(appUrl, order.id, token), linkExpiresAt: link.expiresAt,
+    shipping: order, link: orderLinkUrl(appUrl, order.id, token), linkExpiresAt: link.expiresAt, offersAccount,
   });
 
   /** The reservation, or `rate_limited` (429, with Retry-After) when it was refused. */
@@ -99,7 +99,7 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
       const receipt = mailer.compose(scope.work, receiptOf({
         id, accountId, email, createdAt: placedAt, totalCents, ...shipping,
         lines: lines.map((line) => ({ ...line, unitPriceCents: line.priceCents })),
-      }, token, link));
+      }, token, link, scope.visitor?.isAnonymous === true));
       try {
         // The order and its receipt commit together, or neither does (an emptied cart, a changed one).
         await scope.work.run(orders.placeFromCart(accountId, id, { ...shipping, email, link, expected: lines }, placedAt), receipt);
@@ -150,7 +150,9 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
       const order = await orders.find(id);
       if (!order || order.email !== address) return;
       const { token, link } = newOrderLink(now());
-      await scope.work.run(orders.renewLink(order.id, link), mailer.compose(scope.work, receiptOf({ ...order, email: order.email }, token, link)));
+      const owner = order.accountId === null ? null : await accountOf(order.accountId);
+      const receipt = receiptOf({ ...order, email: order.email }, token, link, !owner || owner.isAnonymous);
+      await scope.work.run(orders.renewLink(order.id, link), mailer.compose(scope.work, receipt));
     },
   };
   return service;

@@ -1,5 +1,6 @@
 import { normalizeEmail } from '../auth/email-address.ts';
 import { validateAll } from '../errors.ts';
+import { isStorableText } from '../plain-text.ts';
 import { ShopError } from './errors.ts';
 import type { CartLine, Checkout, ShippingDetails } from './stores.ts';
 
@@ -7,13 +8,13 @@ const FIELDS = ['name', 'address', 'city', 'postcode'] as const;
 
 /**
  * The checkout form: the receipt's address (an address, not a login: `invalid_email` otherwise)
- * and the trimmed shipping fields (`invalid_field` for each empty or over-long one), every
- * problem at once.
+ * and the trimmed shipping fields (`invalid_field` for each empty, over-long or unstorable one),
+ * every problem at once.
  */
 export function parseCheckout(form: Record<string, unknown>): ShippingDetails & { email: string } {
   const field = (name: typeof FIELDS[number]) => () => {
     const value = typeof form[name] === 'string' ? (form[name] as string).trim() : '';
-    if (!value || [...value].length > 200) throw new ShopError('invalid_field', name);
+    if (!value || [...value].length > 200 || !isStorableText(value)) throw new ShopError('invalid_field', name);
     return value;
   };
   const shipping = Object.fromEntries(FIELDS.map((name) => [name, field(name)])) as Record<typeof FIELDS[number], () => string>;

@@ -12,6 +12,8 @@ export interface ReceiptContent {
   /** The order link (orderLinkUrl), and when it stops working. */
   link: string;
   linkExpiresAt: number;
+  /** Whether the order page offers an account (no registered account holds the order). */
+  offersAccount: boolean;
 }
 
 /** The receipt mail (views/mail/receipt.*): every value formatted, so the templates only lay it out. */
@@ -27,6 +29,7 @@ export function receiptMail(receipt: ReceiptContent): MailRequest {
       shipTo: receipt.shipping,
       link: receipt.link,
       linkExpires: formatDate(receipt.linkExpiresAt),
+      offersAccount: receipt.offersAccount,
     },
   };
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { countOf, firstRow } from '../rows.ts';
 import { csrfTokenIn, guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountRow, becomeGuest, clearsCookie, countRows, jsonOf, parseResumeToken, PASSWORD, register, RESUME_COOKIE,
@@ -36,10 +37,10 @@ describe('converting a guest on the account page', () => {
     const converted = await convertAt(browser, '/account', '  Ada.Lovelace@Example.COM ', PASSWORD);
     expect(converted.status).toBe(303);
     expect(converted.headers.location).toBe('/account');
-    expect(countRows(app, 'customers')).toBe(1);
-    const row = accountRow(app, 'customers', id)!;
+    expect(await countRows(app, 'customers')).toBe(1);
+    const row = (await accountRow(app, 'customers', id))!;
     expect(row.is_anonymous).toBe(0);
-    expect(app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(id))
+    expect(await app.sql('SELECT product_id, quantity FROM cart_items WHERE account_id = ?', id))
       .toEqual([{ product_id: 'ember-mug', quantity: 2 }]);
     const account = await browser.get('/account');
     expect(account.text).toContain('Signed in as <strong>ada.lovelace@example.com</strong>');
@@ -50,7 +51,7 @@ describe('converting a guest on the account page', () => {
     const id = await customerWithCart(browser);
     const before = Date.now();
     await convertAt(browser, '/account', '  Ada.Lovelace@Example.COM ', PASSWORD);
-    const row = accountRow(app, 'customers', id)!;
+    const row = (await accountRow(app, 'customers', id))!;
     expect(row.email).toBe('ada.lovelace@example.com');
     expect(row.password_hash).toMatch(/^\$2[aby]\$10\$/);
     expect(row.password_hash).not.toContain(PASSWORD);
@@ -76,7 +77,7 @@ describe('converting a guest on the account page', () => {
     const order = await browser.get(orderPage);
     expect(order.status).toBe(200);
     expect(order.text).toContain('Order confirmed');
-    expect(app.db.prepare('SELECT account_id FROM orders').all()).toEqual([{ account_id: id }]);
+    expect(await app.sql('SELECT account_id FROM orders')).toEqual([{ account_id: id }]);
   });
 
   it('counts password length in code points: 8 accented letters are enough', async () => {
@@ -106,7 +107,7 @@ describe('converting a guest on the account page', () => {
     expect(page.text).toContain('ada@example.com');
     expect(page.text).not.toContain('field-error');
     expect(page.text).not.toContain('already registered');
-    expect(accountRow(app, 'users', id)).toMatchObject({ email: 'ada@example.com', is_anonymous: 0 });
+    expect(await accountRow(app, 'users', id)).toMatchObject({ email: 'ada@example.com', is_anonymous: 0 });
   });
 });
 
@@ -133,7 +134,7 @@ describe('a conversion that fails re-renders the form with the email kept and th
       expect(emailInput(page.text)).toContain(`value="${email}"`);
       expect(fieldError(page.text, field)).toBe(message);
       expect(page.text).toContain(`aria-invalid="true" aria-describedby="convert-${field}-error"`);
-      expect(accountRow(app, 'customers', guestId)!.is_anonymous).toBe(1);
+      expect((await accountRow(app, 'customers', guestId))!.is_anonymous).toBe(1);
     });
   }
 
@@ -143,7 +144,7 @@ describe('a conversion that fails re-renders the form with the email kept and th
     expect(page.status).toBe(409);
     expect(emailInput(page.text)).toContain('value="Taken@Example.com"');
     expect(fieldError(page.text, 'email')).toBe('An account with this email already exists. Sign in instead.');
-    expect(accountRow(app, 'customers', guestId)!.is_anonymous).toBe(1);
+    expect((await accountRow(app, 'customers', guestId))!.is_anonymous).toBe(1);
   });
 
   it('answers 400 not_anonymous when an account already converted is converted again with another email', async () => {
@@ -152,7 +153,7 @@ describe('a conversion that fails re-renders the form with the email kept and th
     expect(page.status).toBe(400);
     expect(emailInput(page.text)).toContain('value="second@example.com"');
     expect(page.text).toContain('<p class="error" role="alert">This account is already registered.</p>');
-    expect(accountRow(app, 'customers', guestId)!.email).toBe('first@example.com');
+    expect((await accountRow(app, 'customers', guestId))!.email).toBe('first@example.com');
   });
 });
 
@@ -163,29 +164,43 @@ describe('convertGuest() called by a page', () => {
     const page = await app.browser().submit('/convert', { email: 'ada@example.com', password: PASSWORD });
     expect(page.status).toBe(401);
     expect(textOf(page.text, 'error')).toBe('not_signed_in');
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 
-  it('answers 401 not_signed_in when the guest was removed while the form was open', async () => {
+  it('answers 401 not_signed_in when the guest is removed while the conversion runs (cleanup, in another process)', async () => {
+    const browser = app.browser();
+    const { record } = jsonOf<{ record: { id: string } }>((await browser.get('/guest')).text, 'result');
+    // The fixture page calls this once the request is signed in as the guest, just before convertGuest.
+    app.ctx.globals.beforeConvert = () => app.ctx.storage.transactor.apply(app.ctx.storage.records.delete(record.id));
+    const page = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD });
+    expect(page.status).toBe(401);
+    expect(textOf(page.text, 'error')).toBe('not_signed_in');
+    expect(await countRows(app, 'accounts')).toBe(0);
+  });
+
+  it('answers 403 "form expired" when the guest was removed with its sessions while the form was open, as cleanup removes them', async () => {
     const browser = app.browser();
     const { record } = jsonOf<{ record: { id: string } }>((await browser.get('/guest')).text, 'result');
     const token = csrfTokenIn((await browser.get('/convert')).text)!;
     await app.ctx.storage.transactor.apply(app.ctx.storage.records.delete(record.id));
+    await app.ctx.sessions.index.deleteForAccount(record.id);
     const page = await browser.post('/convert', { _csrf: token, email: 'ada@example.com', password: PASSWORD });
-    expect(page.status).toBe(401);
-    expect(textOf(page.text, 'error')).toBe('not_signed_in');
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(page.status).toBe(403);
+    expect(textOf(page.text, 'message')).toContain('forms expire');
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 
-  it('stores the optional name, trimmed, and refuses one over 100 characters (422)', async () => {
+  it('stores the optional name, trimmed, and refuses one over 100 characters or holding U+0000 (422)', async () => {
     const browser = app.browser();
     const { record } = jsonOf<{ record: { id: string } }>((await browser.get('/guest')).text, 'result');
-    const tooLong = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD, name: 'A'.repeat(101) });
-    expect(tooLong.status).toBe(422);
-    expect(textOf(tooLong.text, 'error')).toBe('invalid_name');
+    for (const name of ['A'.repeat(101), 'Ada\u0000Lovelace']) {
+      const refused = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD, name });
+      expect(refused.status).toBe(422);
+      expect(textOf(refused.text, 'error')).toBe('invalid_name');
+    }
     const converted = await browser.submit('/convert', { email: 'ada@example.com', password: PASSWORD, name: '  Ada Lovelace ' });
     expect(textOf(converted.text, 'record')).toBe(record.id);
-    expect(app.db.prepare('SELECT name FROM users WHERE id = ?').get(record.id)).toEqual({ name: 'Ada Lovelace' });
+    expect(await firstRow(app, 'SELECT name FROM users WHERE id = ?', record.id)).toEqual({ name: 'Ada Lovelace' });
   });
 });
 
@@ -202,7 +217,7 @@ describe('two conversions of one guest at the same time', () => {
     expect(winners).toHaveLength(1);
     expect(losers.map((response) => response.status)).toEqual([400]);
     const winner = responses.indexOf(winners[0]!) === 0 ? 'one@example.com' : 'two@example.com';
-    expect(accountRow(app, 'users', id)).toMatchObject({ email: winner, is_anonymous: 0 });
-    expect(app.db.prepare(`SELECT count(*) AS n FROM auth_events WHERE type = 'guest_converted'`).get()).toEqual({ n: 1 });
+    expect(await accountRow(app, 'users', id)).toMatchObject({ email: winner, is_anonymous: 0 });
+    expect(await countOf(app, 'auth_events', `type = 'guest_converted'`)).toBe(1);
   });
 });

@@ -3,14 +3,13 @@
  * conversion and sign-in all see the canonical form, invisible characters are refused, and a
  * start-up report names the look-alike accounts registered before the rule.
  */
-import type { SqliteStorage } from '../../src/db/sqlite/storage.ts';
 import fs from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { describeLookAlikes, findLookAlikeEmails } from '../../src/auth/look-alike-emails.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createContext } from '../../src/context.ts';
-import type { Db } from '../../src/db/sqlite/open.ts';
-import { startApp, tempDataDir, type Browser, type TestApp } from '../support.ts';
+import { column } from '../rows.ts';
+import { BACKEND, sqlOf, startApp, tempDataDir, testDatabaseUrl, type Browser, type TestApp } from '../support.ts';
 import { becomeGuest, countRows, PASSWORD, register } from '../visitors.ts';
 
 const IN_USE = 'An account with this email already exists. Sign in instead.';
@@ -31,8 +30,8 @@ let app: TestApp;
 beforeEach(async () => { app = await startApp(); });
 afterEach(async () => { await app.close(); });
 
-function emailsIn(table: string): string[] {
-  return app.db.prepare(`SELECT email FROM ${table} WHERE is_anonymous = 0 ORDER BY email`).pluck().all() as string[];
+function emailsIn(table: string): Promise<string[]> {
+  return column<string>(app, `SELECT email FROM ${table} WHERE NOT is_anonymous ORDER BY email`);
 }
 
 function logIn(browser: Browser, email: string) {
@@ -51,13 +50,13 @@ describe('registering an address that looks like a registered one', () => {
         expect(page.status).toBe(409);
         expect(page.text).toContain(IN_USE);
       }
-      expect(countRows(app, 'users')).toBe(1);
+      expect(await countRows(app, 'users')).toBe(1);
     });
   }
 
   it('stores the canonical form: NFC, lower-case, the domain in ASCII without its trailing dot', async () => {
     await register(app.browser(), 'Exa\u0301mple@B\u00dcCHER.example.');
-    expect(emailsIn('users')).toEqual(['ex\u00e1mple@xn--bcher-kva.example']);
+    expect(await emailsIn('users')).toEqual(['ex\u00e1mple@xn--bcher-kva.example']);
   });
 });
 
@@ -70,7 +69,7 @@ describe('converting a guest to an address that looks like a registered one', ()
       const page = await guest.submit('/account', { action: 'convert-guest', email: second, password: PASSWORD });
       expect(page.status).toBe(409);
       expect(page.text).toContain(IN_USE);
-      expect(emailsIn('users')).toHaveLength(1);
+      expect(await emailsIn('users')).toHaveLength(1);
     });
   }
 });
@@ -116,7 +115,7 @@ describe('addresses refused with 422 and the message next to the email field', (
       const page = await app.browser().submit('/register', { email, password: PASSWORD });
       expect(page.status).toBe(422);
       expect(page.text).toContain(BAD_EMAIL);
-      expect(countRows(app, 'users')).toBe(0);
+      expect(await countRows(app, 'users')).toBe(0);
     });
   }
 
@@ -128,36 +127,36 @@ describe('addresses refused with 422 and the message next to the email field', (
       expect(page.status, JSON.stringify(email)).toBe(422);
       expect(page.text).toContain(BAD_CONVERT_EMAIL);
     }
-    expect(emailsIn('users')).toEqual([]);
+    expect(await emailsIn('users')).toEqual([]);
   });
 
   it('accepts a 64-octet local part (RFC 5321), the control', async () => {
     await register(app.browser(), `${'a'.repeat(64)}@example.com`);
-    expect(countRows(app, 'users')).toBe(1);
+    expect(await countRows(app, 'users')).toBe(1);
   });
 });
 
-/** An account written straight into SQLite, as one registered before the rule would be. */
-function insertAccount(db: Db, collection: string, id: string, email: string, passwordHash = 'not-a-hash'): void {
-  db.prepare('INSERT INTO accounts (id, collection) VALUES (?, ?)').run(id, collection);
-  db.prepare(`INSERT INTO ${collection} (id, email, username, password_hash, is_anonymous, created_at, last_active_at)
-    VALUES (?, ?, ?, ?, 0, 0, 0)`).run(id, email, email, passwordHash);
+/** An account written straight into the database, as one registered before the rule would be. */
+async function insertAccount(sql: TestApp['sql'], collection: string, id: string, email: string, passwordHash = 'not-a-hash'): Promise<void> {
+  await sql('INSERT INTO accounts (id, collection) VALUES (?, ?)', id, collection);
+  await sql(`INSERT INTO ${collection} (id, email, username, password_hash, is_anonymous, created_at, last_active_at)
+    VALUES (?, ?, ?, ?, FALSE, 0, 0)`, id, email, email, passwordHash);
 }
 
 describe('accounts stored before the rule, in the form of that time', () => {
   it('still sign in by the address they registered with, and that address cannot be registered again', async () => {
-    insertAccount(app.db, 'users', 'legacy-reader', 'reader@bücher.example', await app.ctx.passwords.hash(PASSWORD));
+    await insertAccount(app.sql, 'users', 'legacy-reader', 'reader@bücher.example', await app.ctx.passwords.hash(PASSWORD));
     expect((await logIn(app.browser(), 'Reader@bücher.example')).status).toBe(303);
     const again = await app.browser().submit('/register', { email: 'reader@bücher.example', password: PASSWORD });
     expect(again.status).toBe(409);
-    expect(emailsIn('users')).toEqual(['reader@bücher.example']);
+    expect(await emailsIn('users')).toEqual(['reader@bücher.example']);
   });
 });
 
 describe('the start-up report of look-alike emails', () => {
   it('names two accounts, inserted past the rule, whose emails are look-alikes, by collection and id only', async () => {
-    insertAccount(app.db, 'users', 'nfc-account', 'ex\u00e1mple@example.com');
-    insertAccount(app.db, 'customers', 'nfd-account', 'exa\u0301mple@example.com');
+    await insertAccount(app.sql, 'users', 'nfc-account', 'ex\u00e1mple@example.com');
+    await insertAccount(app.sql, 'customers', 'nfd-account', 'exa\u0301mple@example.com');
     const report = await findLookAlikeEmails(app.ctx.storage.records);
     expect(report.lookAlikes).toEqual([[{ collection: 'users', id: 'nfc-account' }, { collection: 'customers', id: 'nfd-account' }]]);
     expect(report.notCanonical).toEqual([{ collection: 'customers', id: 'nfd-account' }]);
@@ -167,7 +166,7 @@ describe('the start-up report of look-alike emails', () => {
   });
 
   it('names accounts whose stored email the rule now refuses', async () => {
-    insertAccount(app.db, 'users', 'hidden-space', 'ze\u200bro@example.com');
+    await insertAccount(app.sql, 'users', 'hidden-space', 'ze\u200bro@example.com');
     expect(await findLookAlikeEmails(app.ctx.storage.records)).toEqual({ lookAlikes: [], refused: [{ collection: 'users', id: 'hidden-space' }], notCanonical: [] });
   });
 
@@ -182,15 +181,16 @@ describe('the start-up report of look-alike emails', () => {
 
   it('is logged when the server starts, and changes nothing', async () => {
     const dir = tempDataDir();
-    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10' });
+    const database = BACKEND === 'postgres' ? { DATABASE_URL: await testDatabaseUrl() } : {};
+    const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, BCRYPT_COST: '10', ...database });
     try {
       const first = await createContext(config);
-      insertAccount((first.storage as SqliteStorage).db, 'users', 'with-dot', 'dot@example.com.');
-      insertAccount((first.storage as SqliteStorage).db, 'users', 'without-dot', 'dot@example.com');
+      await insertAccount(sqlOf(first), 'users', 'with-dot', 'dot@example.com.');
+      await insertAccount(sqlOf(first), 'users', 'without-dot', 'dot@example.com');
       await first.close();
       const lines: string[] = [];
       const second = await createContext(config, { log: (line) => lines.push(line) });
-      const emails = (second.storage as SqliteStorage).db.prepare('SELECT email FROM users ORDER BY id').pluck().all();
+      const emails = (await sqlOf(second)<{ email: string }>('SELECT email FROM users ORDER BY id')).map((row) => row.email);
       await second.close();
       expect(lines).toEqual([
         'look-alike emails: 2 accounts have one address once normalised: users/with-dot, users/without-dot',

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scalar } from '../rows.ts';
 import { guestWithCart, startApp, type TestApp } from '../support.ts';
 import { becomeGuest, eventsOf, parseResumeToken, PASSWORD, register, RESUME_COOKIE } from '../visitors.ts';
 
@@ -21,7 +22,7 @@ describe('auth_events', () => {
     const checkout = app.browser();
     await guestWithCart(checkout);
     const customers = parseResumeToken(checkout.cookie(RESUME_COOKIE)!).id;
-    expect(eventsOf(app, 'guest_created')).toEqual([event('guest_created', users, 'users'), event('guest_created', customers, 'customers')]);
+    expect(await eventsOf(app, 'guest_created')).toEqual([event('guest_created', users, 'users'), event('guest_created', customers, 'customers')]);
   });
 
   it('records guest_converted once, when the guest becomes an account', async () => {
@@ -30,7 +31,7 @@ describe('auth_events', () => {
     await browser.submit('/account', { action: 'convert-guest', email: 'ada@example.com', password: PASSWORD });
     const again = await browser.submit('/try', { action: 'convert-guest', email: 'other@example.com', password: PASSWORD });
     expect(again.status).toBe(400);
-    expect(eventsOf(app, 'guest_converted')).toEqual([event('guest_converted', id, 'users')]);
+    expect(await eventsOf(app, 'guest_converted')).toEqual([event('guest_converted', id, 'users')]);
   });
 
   it('records guest_merged when a guest signs in to an account', async () => {
@@ -38,15 +39,15 @@ describe('auth_events', () => {
     const browser = app.browser();
     const id = await becomeGuest(browser);
     await browser.submit('/login', { email: 'owner@example.com', password: PASSWORD });
-    expect(eventsOf(app, 'guest_merged')).toEqual([event('guest_merged', id, 'users')]);
+    expect(await eventsOf(app, 'guest_merged')).toEqual([event('guest_merged', id, 'users')]);
   });
 
   it('records login_failed, naming the account only when the email exists', async () => {
     await register(app.browser(), 'owner@example.com');
-    const ownerId = (app.db.prepare('SELECT id FROM users').get() as { id: string }).id;
+    const ownerId = (await scalar<string>(app, 'SELECT id FROM users'))!;
     await app.browser().submit('/login', { email: 'owner@example.com', password: 'not the password' });
     await app.browser().submit('/login', { email: 'nobody@example.com', password: 'not the password' });
-    expect(eventsOf(app, 'login_failed')).toEqual([event('login_failed', ownerId, 'users'), event('login_failed', null, null)]);
+    expect(await eventsOf(app, 'login_failed')).toEqual([event('login_failed', ownerId, 'users'), event('login_failed', null, null)]);
   });
 
   it('records signed_out for guests and accounts', async () => {
@@ -55,8 +56,8 @@ describe('auth_events', () => {
     await guest.submit('/logout');
     const owner = app.browser();
     await register(owner, 'owner@example.com');
-    const ownerId = (app.db.prepare('SELECT id FROM users WHERE is_anonymous = 0').get() as { id: string }).id;
+    const ownerId = (await scalar<string>(app, 'SELECT id FROM users WHERE NOT is_anonymous'))!;
     await owner.submit('/logout');
-    expect(eventsOf(app, 'signed_out')).toEqual([event('signed_out', guestId, 'users'), event('signed_out', ownerId, 'users')]);
+    expect(await eventsOf(app, 'signed_out')).toEqual([event('signed_out', guestId, 'users'), event('signed_out', ownerId, 'users')]);
   });
 });

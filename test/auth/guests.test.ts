@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { firstRow, tableNames } from '../rows.ts';
 import { csrfTokenIn, guestWithCart, startApp, type TestApp } from '../support.ts';
 import {
   accountRow, countRows, jsonOf, parseResumeToken, RESUME_COOKIE, setCookieLine, startFixtureApp, textOf,
@@ -24,10 +25,10 @@ describe('guest checkout (seed 003)', () => {
     const browser = app.browser();
     const response = await guestWithCart(browser, [['ember-mug', 2], ['candle', 1]]);
     expect(response.headers.location).toBe('/checkout');
-    const guests = app.db.prepare('SELECT id, is_anonymous FROM customers').all() as Array<{ id: string; is_anonymous: number }>;
+    const guests = await app.sql<{ id: string; is_anonymous: number }>('SELECT id, is_anonymous FROM customers');
     expect(guests).toHaveLength(1);
     expect(guests[0]!.is_anonymous).toBe(1);
-    const cart = app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ? ORDER BY product_id').all(guests[0]!.id);
+    const cart = await app.sql('SELECT product_id, quantity FROM cart_items WHERE account_id = ? ORDER BY product_id', guests[0]!.id);
     expect(cart).toEqual([{ product_id: 'candle', quantity: 1 }, { product_id: 'ember-mug', quantity: 2 }]);
     const checkout = await browser.get('/checkout');
     expect(checkout.text).toContain('Place order');
@@ -41,7 +42,7 @@ describe('guest checkout (seed 003)', () => {
       browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }),
     ]);
     expect([first.status, second.status]).toEqual([303, 303]);
-    expect(countRows(app, 'customers')).toBe(1);
+    expect(await countRows(app, 'customers')).toBe(1);
     const firstToken = setCookieLine(first, RESUME_COOKIE)?.split(';')[0];
     expect(firstToken).toMatch(/^gk\.resume=customers\./);
     expect(setCookieLine(second, RESUME_COOKIE)?.split(';')[0]).toBe(firstToken);
@@ -56,9 +57,9 @@ describe('guest checkout (seed 003)', () => {
       browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }),
     ]);
     expect([first.status, second.status]).toEqual([303, 303]);
-    expect(countRows(app, 'customers')).toBe(1);
+    expect(await countRows(app, 'customers')).toBe(1);
     expect(setCookieLine(second, RESUME_COOKIE)?.split(';')[0]).toBe(setCookieLine(first, RESUME_COOKIE)?.split(';')[0]);
-    expect(app.db.prepare('SELECT product_id, quantity FROM cart_items').all()).toEqual([{ product_id: 'candle', quantity: 1 }]);
+    expect(await app.sql('SELECT product_id, quantity FROM cart_items')).toEqual([{ product_id: 'candle', quantity: 1 }]);
   });
 });
 
@@ -68,12 +69,12 @@ describe('signInAnonymously(options)', () => {
   it('creates a real record with is_anonymous = 1 in users, with an email at guest.invalid that can never receive mail', async () => {
     const page = await app.browser().get('/guest');
     const { record } = jsonOf<AuthData>(page.text, 'result');
-    const row = accountRow(app, 'users', record.id)!;
+    const row = (await accountRow(app, 'users', record.id))!;
     expect(row.is_anonymous).toBe(1);
     expect(row.email).toBe(`guest-${record.id.toLowerCase()}@guest.invalid`);
     expect(row.email).toMatch(/^guest-[a-z0-9_-]+@guest\.invalid$/);
-    expect(app.db.prepare('SELECT collection FROM accounts WHERE id = ?').get(record.id)).toEqual({ collection: 'users' });
-    expect(countRows(app, 'customers')).toBe(0);
+    expect(await firstRow(app, 'SELECT collection FROM accounts WHERE id = ?', record.id)).toEqual({ collection: 'users' });
+    expect(await countRows(app, 'customers')).toBe(0);
   });
 
   it('stores only a SHA-256 of the 256-bit guest credential: the credential itself is nowhere on disk', async () => {
@@ -81,10 +82,14 @@ describe('signInAnonymously(options)', () => {
     const { token, record } = jsonOf<AuthData>(page.text, 'result');
     const { secret } = parseResumeToken(token);
     expect(Buffer.from(secret, 'base64url')).toHaveLength(32);
-    const row = accountRow(app, 'users', record.id)!;
+    const row = (await accountRow(app, 'users', record.id))!;
     expect(row.password_hash).toBe(`sha256:${createHash('sha256').update(secret).digest('base64url')}`);
     for (const file of fs.readdirSync(app.dataDir)) {
       expect(fs.readFileSync(path.join(app.dataDir, file)).includes(secret), file).toBe(false);
+    }
+    // On PostgreSQL the rows are in the server's files, not DATA_DIR: look at every row instead.
+    for (const table of await tableNames(app)) {
+      expect(JSON.stringify(await app.sql(`SELECT * FROM "${table}"`)), table).not.toContain(secret);
     }
   });
 
@@ -92,8 +97,8 @@ describe('signInAnonymously(options)', () => {
     const page = await app.browser().get('/guest?collection=customers');
     const { record } = jsonOf<AuthData>(page.text, 'result');
     expect(record.collection).toBe('customers');
-    expect(accountRow(app, 'customers', record.id)?.is_anonymous).toBe(1);
-    expect(countRows(app, 'users')).toBe(0);
+    expect((await accountRow(app, 'customers', record.id))?.is_anonymous).toBe(1);
+    expect(await countRows(app, 'users')).toBe(0);
   });
 
   it('throws unknown_collection for a collection that is not configured, and creates nothing', async () => {
@@ -101,7 +106,7 @@ describe('signInAnonymously(options)', () => {
     expect(textOf(page.text, 'error')).toBe('unknown_collection');
     expect(textOf(page.text, 'after')).toBe('');
     expect(page.status).toBe(500);
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 
   it('signs the visitor in within the same request: request.auth is the new guest for the rest of the render', async () => {
@@ -132,7 +137,7 @@ describe('signInAnonymously(options)', () => {
     const again = await browser.get('/guest');
     expect(textOf(again.text, 'before')).toBe(first.record.id);
     expect(jsonOf<AuthData>(again.text, 'result')).toMatchObject({ token: first.token, record: { id: first.record.id } });
-    expect(countRows(app, 'users')).toBe(1);
+    expect(await countRows(app, 'users')).toBe(1);
   });
 
   it('makes a fresh guest with forceNew: true and signs the visitor in as it', async () => {
@@ -142,7 +147,7 @@ describe('signInAnonymously(options)', () => {
     const second = jsonOf<AuthData>(fresh.text, 'result');
     expect(second.record.id).not.toBe(first.record.id);
     expect(textOf(fresh.text, 'after')).toBe(second.record.id);
-    expect(countRows(app, 'users')).toBe(2);
+    expect(await countRows(app, 'users')).toBe(2);
     expect(parseResumeToken(browser.cookie(RESUME_COOKIE)!).id).toBe(second.record.id);
     expect(jsonOf<{ id: string }>((await browser.get('/whoami')).text, 'auth').id).toBe(second.record.id);
   });
@@ -156,7 +161,7 @@ describe('signInAnonymously(options)', () => {
     expect(textOf(page.text, 'error')).toBe('already_signed_in');
     expect(textOf(page.text, 'after-anonymous')).toBe('false');
     expect(jsonOf<{ email: string }>((await browser.get('/whoami')).text, 'auth').email).toBe('reg@example.com');
-    expect(countRows(app, 'accounts')).toBe(1);
+    expect(await countRows(app, 'accounts')).toBe(1);
   });
 
   it('stores metadata as JSON on the record and returns it, then and on later requests', async () => {
@@ -165,7 +170,7 @@ describe('signInAnonymously(options)', () => {
     const page = await browser.get(`/guest?metadata=${encodeURIComponent(JSON.stringify(metadata))}`);
     const { record } = jsonOf<AuthData>(page.text, 'result');
     expect(record.metadata).toEqual(metadata);
-    expect(JSON.parse(accountRow(app, 'users', record.id)!.metadata)).toEqual(metadata);
+    expect(JSON.parse((await accountRow(app, 'users', record.id))!.metadata)).toEqual(metadata);
     expect(jsonOf<{ metadata: object }>((await browser.get('/whoami')).text, 'auth').metadata).toEqual(metadata);
   });
 });
@@ -176,7 +181,7 @@ describe('when guests may not be created', () => {
     const tryPage = await app.browser().get('/try');
     expect(tryPage.status).toBe(200);
     expect(tryPage.text).toContain('Guest access is not available right now.');
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 
   it('reports anonymous_disabled to the page that calls signInAnonymously, and a 403 page when it is not caught', async () => {
@@ -186,7 +191,7 @@ describe('when guests may not be created', () => {
     const uncaught = await browser.get('/guest-uncaught');
     expect(uncaught.status).toBe(403);
     expect(textOf(uncaught.text, 'message')).toBe('Guest accounts are not available right now.');
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 
   it('gives a crawler (Googlebot) no guest: /try renders and no row is written', async () => {
@@ -197,7 +202,7 @@ describe('when guests may not be created', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('Guest access is not available right now.');
     expect(bot.cookie(RESUME_COOKIE)).toBeUndefined();
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 
   it('answers anonymous_disabled to a crawler calling signInAnonymously', async () => {
@@ -205,6 +210,6 @@ describe('when guests may not be created', () => {
     const bot = app.browser();
     bot.userAgent = GOOGLEBOT;
     expect(textOf((await bot.get('/guest')).text, 'error')).toBe('anonymous_disabled');
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { firstRow, scalar } from '../rows.ts';
 import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountRow, clearsCookie, eventsOf, getWithCookies, parseResumeToken, PASSWORD, register, RESUME_COOKIE,
@@ -11,7 +12,7 @@ afterEach(async () => { await app.close(); });
 /** An existing account (registered from another browser); returns its id. */
 async function existingAccount(email: string): Promise<string> {
   await register(app.browser(), email);
-  return (app.db.prepare('SELECT id FROM users WHERE email = ?').get(email) as { id: string }).id;
+  return (await scalar<string>(app, 'SELECT id FROM users WHERE email = ?', email))!;
 }
 
 /** A `customers` guest with an order, a cart line and a note; returns its id. */
@@ -24,8 +25,8 @@ async function busyGuest(browser: Browser): Promise<string> {
   return parseResumeToken(browser.cookie(RESUME_COOKIE)!).id;
 }
 
-function rowsOf(table: string, accountId: string): unknown[] {
-  return app.db.prepare(`SELECT * FROM ${table} WHERE account_id = ?`).all(accountId);
+function rowsOf(table: string, accountId: string): Promise<unknown[]> {
+  return app.sql(`SELECT * FROM ${table} WHERE account_id = ?`, accountId);
 }
 
 describe('a guest who signs in to an existing account', () => {
@@ -37,13 +38,13 @@ describe('a guest who signs in to an existing account', () => {
     const signedIn = await browser.submit('/login', { email: 'owner@example.com', password: PASSWORD });
     expect(signedIn.status).toBe(303);
 
-    expect(app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(userId))
+    expect(await app.sql('SELECT product_id, quantity FROM cart_items WHERE account_id = ?', userId))
       .toEqual([{ product_id: 'ember-mug', quantity: 2 }]);
-    expect(app.db.prepare('SELECT body FROM notes WHERE account_id = ?').all(userId)).toEqual([{ body: 'gift ideas' }]);
-    expect(rowsOf('orders', userId)).toHaveLength(1);
-    for (const table of ['cart_items', 'notes', 'orders']) expect(rowsOf(table, guestId), table).toEqual([]);
-    expect(accountRow(app, 'customers', guestId)).toBeUndefined();
-    expect(app.db.prepare('SELECT * FROM accounts WHERE id = ?').get(guestId)).toBeUndefined();
+    expect(await app.sql('SELECT body FROM notes WHERE account_id = ?', userId)).toEqual([{ body: 'gift ideas' }]);
+    expect(await rowsOf('orders', userId)).toHaveLength(1);
+    for (const table of ['cart_items', 'notes', 'orders']) expect(await rowsOf(table, guestId), table).toEqual([]);
+    expect(await accountRow(app, 'customers', guestId)).toBeUndefined();
+    expect(await firstRow(app, 'SELECT * FROM accounts WHERE id = ?', guestId)).toBeUndefined();
 
     const account = await browser.get('/account');
     expect(account.text).toContain('Signed in as <strong>owner@example.com</strong>');
@@ -59,7 +60,7 @@ describe('a guest who signs in to an existing account', () => {
     const browser = app.browser();
     await guestWithCart(browser, [['candle', 2]]);
     await browser.submit('/login', { email: 'owner@example.com', password: PASSWORD });
-    expect(app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(userId))
+    expect(await app.sql('SELECT product_id, quantity FROM cart_items WHERE account_id = ?', userId))
       .toEqual([{ product_id: 'candle', quantity: 3 }]);
   });
 
@@ -71,7 +72,7 @@ describe('a guest who signs in to an existing account', () => {
 
     const signedIn = await browser.submit('/login', { email: 'owner@example.com', password: PASSWORD });
     expect(clearsCookie(signedIn, RESUME_COOKIE)).toBe(true);
-    expect(eventsOf(app, 'guest_merged')).toEqual([
+    expect(await eventsOf(app, 'guest_merged')).toEqual([
       expect.objectContaining({ record_id: guestId, collection: 'customers', detail: JSON.stringify({ into: userId }) }),
     ]);
     const resumed = await getWithCookies(app, '/account', { [RESUME_COOKIE]: token });
@@ -84,8 +85,8 @@ describe('a guest who signs in to an existing account', () => {
     const guestId = await busyGuest(browser);
     const failed = await browser.submit('/login', { email: 'owner@example.com', password: 'not the password' });
     expect(failed.status).toBe(401);
-    expect(accountRow(app, 'customers', guestId)?.is_anonymous).toBe(1);
-    expect(rowsOf('notes', guestId)).toHaveLength(1);
-    expect(eventsOf(app, 'guest_merged')).toEqual([]);
+    expect((await accountRow(app, 'customers', guestId))?.is_anonymous).toBe(1);
+    expect(await rowsOf('notes', guestId)).toHaveLength(1);
+    expect(await eventsOf(app, 'guest_merged')).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     expect(fourth.status).toBe(429);
     expectRetryAfter(fourth.headers['retry-after']);
     expect(fourth.text).toContain('Guest access is not available right now.');
-    expect(countRows(app, 'users')).toBe(3);
+    expect(await countRows(app, 'users')).toBe(3);
   });
 
   it('allows 30 new guests per minute per IP by default', async () => {
@@ -47,7 +47,7 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     expect(fourth.status).toBe(429);
     expectRetryAfter(fourth.headers['retry-after']);
     expect(textOf(fourth.text, 'message')).toBe('Too many attempts from your network. Please wait a minute and try again.');
-    expect(countRows(app, 'accounts')).toBe(3);
+    expect(await countRows(app, 'accounts')).toBe(3);
   });
 
   it('does not count visits that create no guest', async () => {
@@ -57,7 +57,7 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     for (let i = 0; i < 5; i++) expect((await returning.get('/try')).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await app.browser().get('/')).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await newVisitorOnTry()).status).toBe(302);
-    expect(countRows(app, 'users')).toBe(3);
+    expect(await countRows(app, 'users')).toBe(3);
   });
 
   it('lets the first 3 new guests in while 5 page views from the same address are still rendering', async () => {
@@ -72,7 +72,7 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     expect((await app.browser().get('/guest-uncaught')).status).toBe(429);
     release();
     for (const view of await Promise.all(views)) expect(textOf(view.text, 'held')).toBe('released');
-    expect(countRows(app, 'accounts')).toBe(3);
+    expect(await countRows(app, 'accounts')).toBe(3);
   });
 
   it('lets the first 3 new guests open /try during a burst of / and /cart from the same address', async () => {
@@ -90,15 +90,15 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     const fourth = await app.browser().get('/guest-via-partial');
     expect(fourth.status).toBe(429);
     expectRetryAfter(fourth.headers['retry-after']);
-    expect(countRows(app, 'accounts')).toBe(3);
+    expect(await countRows(app, 'accounts')).toBe(3);
   });
 
   it('counts guests made by a call the template scan cannot see, so the next page that creates guests is limited', async () => {
     app = await startFixtureApp({ GUEST_RATE_LIMIT: '3' });
     for (let i = 0; i < 3; i++) expect((await app.browser().get('/guest-unseen')).status).toBe(200);
-    expect(countRows(app, 'accounts')).toBe(3);
+    expect(await countRows(app, 'accounts')).toBe(3);
     expect((await app.browser().get('/guest-uncaught')).status).toBe(429);
-    expect(countRows(app, 'accounts')).toBe(3);
+    expect(await countRows(app, 'accounts')).toBe(3);
   });
 
   it('is not bypassed by a spoofed X-Forwarded-For when TRUST_PROXY is unset', async () => {
@@ -106,7 +106,7 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     for (let i = 0; i < 3; i++) expect((await newVisitorOnTry(`203.0.113.${i}`)).status).toBe(302);
     const spoofed = await newVisitorOnTry('198.51.100.77');
     expect(spoofed.status).toBe(429);
-    expect(countRows(app, 'users')).toBe(3);
+    expect(await countRows(app, 'users')).toBe(3);
   });
 
   it('counts per forwarded client IP when TRUST_PROXY=loopback', async () => {
@@ -114,7 +114,7 @@ describe('new guests per client IP (GUEST_RATE_LIMIT=3)', () => {
     for (let i = 0; i < 3; i++) expect((await newVisitorOnTry('203.0.113.1')).status).toBe(302);
     expect((await newVisitorOnTry('203.0.113.1')).status).toBe(429);
     expect((await newVisitorOnTry('203.0.113.2')).status).toBe(302);
-    expect(countRows(app, 'users')).toBe(4);
+    expect(await countRows(app, 'users')).toBe(4);
   });
 });
 
@@ -155,7 +155,7 @@ describe('sign-in and sign-up attempts (LOGIN_RATE_LIMIT=3)', () => {
     }
     const fourth = await app.browser().submit('/register', { email: 'fine@example.com', password: PASSWORD });
     expect(fourth.status).toBe(429);
-    expect(countRows(app, 'users')).toBe(0);
+    expect(await countRows(app, 'users')).toBe(0);
   });
 });
 
@@ -222,7 +222,7 @@ describe('a member whose account is flooded with wrong passwords from rotating a
     expectRetryAfter(last.headers['retry-after']);
     expect(last.text).toContain(ACCOUNT_MESSAGE);
     expect(last.text).not.toContain('from your network');
-    expect(eventsOf(app, 'login_failed')).toHaveLength(3);
+    expect(await eventsOf(app, 'login_failed')).toHaveLength(3);
   });
 
   it('refuses the right password too, with the account message, on a browser that never signed in to the account', async () => {
@@ -258,7 +258,7 @@ describe('a member whose account is flooded with wrong passwords from rotating a
     for (let i = 0; i < 3; i++) expect((await logIn(owner, OWNER, `typo ${i}`, office)).status).toBe(401);
     const fourth = await logIn(owner, OWNER, PASSWORD, office);
     expect(fourth.status).toBe(429);
-    expect(eventsOf(app, 'login_failed')).toHaveLength(3);
+    expect(await eventsOf(app, 'login_failed')).toHaveLength(3);
   });
 
   it('gives a copied known-device cookie only 3 guesses of its own, whatever the address', async () => {

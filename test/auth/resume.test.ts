@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIVITY_WRITE_INTERVAL_MS } from '../../src/auth/authenticate.ts';
+import { deleteAllSessions, storedSessions, tamperSessions } from '../rows.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountRow, becomeGuest, clearsCookie, countRows, getWithCookies, RESUME_COOKIE, SESSION_COOKIE, setCookieLine,
@@ -17,12 +18,12 @@ async function guestWithNote(browser: Browser, body: string): Promise<string> {
   return id;
 }
 
-function lastActiveAt(id: string): number {
-  return accountRow(app, 'users', id)!.last_active_at;
+async function lastActiveAt(id: string): Promise<number> {
+  return (await accountRow(app, 'users', id))!.last_active_at;
 }
 
-function setLastActiveAt(id: string, value: number): void {
-  app.db.prepare('UPDATE users SET last_active_at = ? WHERE id = ?').run(value, id);
+async function setLastActiveAt(id: string, value: number): Promise<void> {
+  await app.sql('UPDATE users SET last_active_at = ? WHERE id = ?', value, id);
 }
 
 describe('the resume cookie', () => {
@@ -30,15 +31,15 @@ describe('the resume cookie', () => {
     app = await startApp();
     const browser = app.browser();
     const id = await guestWithNote(browser, 'remember the milk');
-    app.sessionDb.exec('DELETE FROM sessions');
+    await deleteAllSessions(app);
 
     const page = await getWithCookies(app, '/try', { [RESUME_COOKIE]: browser.cookie(RESUME_COOKIE)! });
     expect(page.status).toBe(200);
     expect(page.text).toContain('remember the milk');
     expect(page.text).toContain('You are trying this as a guest.');
     expect(setCookieLine(page, SESSION_COOKIE)).toBeDefined();
-    expect(countRows(app, 'users')).toBe(1);
-    const restored = app.sessionDb.prepare(`SELECT json_extract(sess, '$.auth.id') AS id FROM sessions`).all();
+    expect(await countRows(app, 'users')).toBe(1);
+    const restored = (await storedSessions(app)).map(({ sess }) => ({ id: (sess.auth as { id: string }).id }));
     expect(restored).toEqual([{ id }]);
   });
 
@@ -61,7 +62,7 @@ describe('the resume cookie', () => {
     app = await startApp();
     const browser = app.browser();
     await becomeGuest(browser);
-    app.sessionDb.exec('DELETE FROM sessions');
+    await deleteAllSessions(app);
     const token = decodeURIComponent(browser.cookie(RESUME_COOKIE)!);
     const forged = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
     const page = await getWithCookies(app, '/account', { [RESUME_COOKIE]: encodeURIComponent(forged) });
@@ -77,7 +78,7 @@ describe('the resume cookie', () => {
     const converted = await browser.submit('/account', { action: 'convert-guest', email: 'kept@example.com', password: 'long enough' });
     expect(converted.status).toBe(303);
     expect(clearsCookie(converted, RESUME_COOKIE)).toBe(true);
-    app.sessionDb.exec('DELETE FROM sessions');
+    await deleteAllSessions(app);
     const page = await getWithCookies(app, '/account', { [RESUME_COOKIE]: token });
     expect(page.status).toBe(302);
     expect(page.headers.location).toBe('/login?next=%2Faccount');
@@ -94,29 +95,28 @@ describe('last_active_at', () => {
   });
 
   it('is always written on the first request after the one that created the guest', async () => {
-    setLastActiveAt(id, 1);
+    await setLastActiveAt(id, 1);
     const before = Date.now();
     await browser.get('/try');
-    expect(lastActiveAt(id)).toBeGreaterThanOrEqual(before);
+    expect(await lastActiveAt(id)).toBeGreaterThanOrEqual(before);
   });
 
   it('is written at most once per 5 minutes per guest', async () => {
     await browser.get('/try');
-    setLastActiveAt(id, 1);
+    await setLastActiveAt(id, 1);
     await browser.get('/try');
     await browser.get('/cart');
-    expect(lastActiveAt(id)).toBe(1);
+    expect(await lastActiveAt(id)).toBe(1);
   });
 
   it('is written again once 5 minutes have passed, and the resume cookie\'s expiry slides with it', async () => {
     await browser.get('/try');
-    setLastActiveAt(id, 1);
+    await setLastActiveAt(id, 1);
     // Five minutes and a second ago, as far as this guest's session knows.
-    app.sessionDb.prepare(`UPDATE sessions SET sess = json_set(sess, '$.activeAt', json_extract(sess, '$.activeAt') - ?)`)
-      .run(ACTIVITY_WRITE_INTERVAL_MS + 1_000);
+    await tamperSessions(app, (sess) => { sess.activeAt = (sess.activeAt as number) - (ACTIVITY_WRITE_INTERVAL_MS + 1_000); });
     const before = Date.now();
     const page = await browser.get('/try');
-    expect(lastActiveAt(id)).toBeGreaterThanOrEqual(before);
+    expect(await lastActiveAt(id)).toBeGreaterThanOrEqual(before);
     expect(setCookieLine(page, RESUME_COOKIE)).toContain(`Max-Age=${30 * DAY_SECONDS};`);
   });
 });

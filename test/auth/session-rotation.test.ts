@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sessionIdIn, storedSession } from '../rows.ts';
 import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import { becomeGuest, PASSWORD, register, sessionCookieOf, sessionSignsIn } from '../visitors.ts';
 
@@ -6,13 +7,8 @@ let app: TestApp;
 beforeEach(async () => { app = await startApp(); });
 afterEach(async () => { await app.close(); });
 
-/** The session id inside a signed `s:<id>.<signature>` cookie value. */
-function sessionId(cookie: string): string {
-  return decodeURIComponent(cookie).slice(2).split('.')[0]!;
-}
-
-function sessionRowExists(cookie: string): boolean {
-  return app.sessionDb.prepare('SELECT 1 FROM sessions WHERE sid = ?').get(sessionId(cookie)) !== undefined;
+async function sessionRowExists(cookie: string): Promise<boolean> {
+  return await storedSession(app, sessionIdIn(cookie)) !== undefined;
 }
 
 /** A signed-out visitor with a session: a product in their session cart (a form alone stores nothing). */
@@ -25,7 +21,7 @@ async function aroundChange(browser: Browser, change: () => Promise<{ status: nu
   const before = sessionCookieOf(browser);
   expect((await change()).status).toBe(303);
   const after = sessionCookieOf(browser);
-  expect(sessionId(after)).not.toBe(sessionId(before));
+  expect(sessionIdIn(after)).not.toBe(sessionIdIn(before));
   return { before, after };
 }
 
@@ -34,9 +30,9 @@ describe('the session id changes on every change of identity', () => {
     const browser = app.browser();
     await withSessionCart(browser);
     const token = csrfTokenIn((await browser.get('/checkout')).text)!;
-    expect(sessionRowExists(sessionCookieOf(browser))).toBe(true);
+    expect(await sessionRowExists(sessionCookieOf(browser))).toBe(true);
     const { before, after } = await aroundChange(browser, () => browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }));
-    expect(sessionRowExists(before)).toBe(false);
+    expect(await sessionRowExists(before)).toBe(false);
     expect(await sessionSignsIn(app, after)).toBe(true);
   });
 
@@ -65,7 +61,7 @@ describe('the session id changes on every change of identity', () => {
     await withSessionCart(browser);
     const token = csrfTokenIn((await browser.get('/login')).text)!;
     const { before } = await aroundChange(browser, () => browser.post('/login', { _csrf: token, email: 'owner@example.com', password: PASSWORD }));
-    expect(sessionRowExists(before)).toBe(false);
+    expect(await sessionRowExists(before)).toBe(false);
     expect(await sessionSignsIn(app, before)).toBe(false);
   });
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { firstRow } from '../rows.ts';
 import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountRow, becomeGuest, clearsCookie, countRows, eventsOf, parseResumeToken, PASSWORD, register, RESUME_COOKIE,
@@ -24,10 +25,10 @@ describe('signing up at /register', () => {
   it('creates a registered record in users and signs the visitor in', async () => {
     const browser = app.browser();
     await register(browser, ' New.Person@Example.com ');
-    const row = app.db.prepare('SELECT * FROM users').get() as { email: string; is_anonymous: number; password_hash: string };
+    const row = (await firstRow<{ email: string; is_anonymous: number; password_hash: string }>(app, 'SELECT * FROM users'))!;
     expect(row).toMatchObject({ email: 'new.person@example.com', is_anonymous: 0 });
     expect(row.password_hash).toMatch(/^\$2[aby]\$10\$/);
-    expect(countRows(app, 'customers')).toBe(0);
+    expect(await countRows(app, 'customers')).toBe(0);
     expect((await browser.get('/account')).text).toContain('Signed in as <strong>new.person@example.com</strong>');
   });
 
@@ -36,8 +37,8 @@ describe('signing up at /register', () => {
     const id = await becomeGuest(browser);
     await browser.submit('/try', { action: 'add-note', body: 'my first idea' });
     await register(browser, 'guest.now@example.com');
-    expect(countRows(app, 'users')).toBe(1);
-    expect(accountRow(app, 'users', id)).toMatchObject({ email: 'guest.now@example.com', is_anonymous: 0 });
+    expect(await countRows(app, 'users')).toBe(1);
+    expect(await accountRow(app, 'users', id)).toMatchObject({ email: 'guest.now@example.com', is_anonymous: 0 });
     expect((await browser.get('/try')).text).toContain('my first idea');
   });
 
@@ -49,14 +50,14 @@ describe('signing up at /register', () => {
     expect(page.status).toBe(409);
     expect(page.text).toContain('value="shared@example.com"');
     expect(errorsOn(page.text)).toEqual(['An account with this email already exists. Sign in instead.']);
-    expect(countRows(app, 'users')).toBe(0);
+    expect(await countRows(app, 'users')).toBe(0);
   });
 
   it('applies the same password rules as conversion (422, message next to the field)', async () => {
     const page = await app.browser().submit('/register', { email: 'short@example.com', password: '😀'.repeat(7) });
     expect(page.status).toBe(422);
     expect(page.text).toContain('<p class="field-error" id="password-error">Use at least 8 characters for your password.</p>');
-    expect(countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
   });
 
   it('refuses an address at the reserved guest.invalid domain (422)', async () => {
@@ -78,7 +79,7 @@ describe('signing in at /login', () => {
     expect(response.status).toBe(303);
     expect((await elsewhere.get('/account')).text).toContain('Signed in as <strong>buyer@example.com</strong>');
     expect((await elsewhere.get('/cart')).text).toContain('Ember Mug');
-    expect(eventsOf(app, 'signed_in').map((event) => event.record_id)).toEqual([id]);
+    expect((await eventsOf(app, 'signed_in')).map((event) => event.record_id)).toEqual([id]);
   });
 
   it('says only "Email or password is incorrect." for an unknown email and for a wrong password alike', async () => {
@@ -97,13 +98,13 @@ describe('signing in at /login', () => {
     const browser = app.browser();
     const id = await becomeGuest(browser);
     const token = decodeURIComponent(browser.cookie(RESUME_COOKIE)!);
-    const { email } = accountRow(app, 'users', id)!;
+    const { email } = (await accountRow(app, 'users', id))!;
     for (const password of [parseResumeToken(token).secret, token]) {
       const page = await logIn(app.browser(), email, password);
       expect(page.status).toBe(401);
       expect(errorsOn(page.text)).toEqual([INCORRECT]);
     }
-    expect(eventsOf(app, 'signed_in')).toEqual([]);
+    expect(await eventsOf(app, 'signed_in')).toEqual([]);
   });
 });
 
@@ -137,7 +138,7 @@ describe('signing out at /logout', () => {
     expect((await browser.get('/try')).status).toBe(302);
     const back = await browser.get('/try');
     expect(back.text).toContain('keep me');
-    expect(countRows(app, 'users')).toBe(1);
+    expect(await countRows(app, 'users')).toBe(1);
     expect(parseResumeToken(browser.cookie(RESUME_COOKIE)!).id).toBe(id);
   });
 
@@ -148,7 +149,7 @@ describe('signing out at /logout', () => {
     expect(clearsCookie(out, RESUME_COOKIE)).toBe(true);
     const newId = await becomeGuest(browser);
     expect(newId).not.toBe(id);
-    expect(countRows(app, 'users')).toBe(2);
+    expect(await countRows(app, 'users')).toBe(2);
   });
 
   it('always clears the resume cookie for a registered user', async () => {

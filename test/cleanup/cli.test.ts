@@ -1,20 +1,12 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireCleanupLock } from '../../src/cleanup/lock.ts';
 import { count, isGuest, sessionsOf, staleMix, tempDataDir, useShop } from './harness.ts';
+import { runScript } from './scripts.ts';
 
-interface Result { status: number; stdout: string; stderr: string }
-
-/** Runs a script the way `npm run` does (tsx), with only the environment given. */
-function script(name: 'cleanup' | 'seed-guests', args: string[], dataDir: string): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args],
-      { env: { PATH: process.env.PATH, NODE_ENV: 'test', DATA_DIR: dataDir } },
-      (error, stdout, stderr) => resolve({ status: error ? (error.code as number) : 0, stdout, stderr }));
-  });
-}
+/** Runs a script on the SQLite files of `dataDir`. */
+const script = (name: 'cleanup' | 'seed-guests', args: string[], dataDir: string) => runScript(name, args, { DATA_DIR: dataDir });
 
 const t = useShop();
 

@@ -11,6 +11,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { newRecordId } from '../../src/auth/credentials.ts';
 import { createGuests } from '../../src/auth/guests.ts';
 import type { Write } from '../../src/db/unit-of-work.ts';
+import type { StaleGuestStore } from '../../src/cleanup/stale-guest-store.ts';
 import { deleteStaleGuests, type CleanupOptions, type CleanupWatch } from '../../src/cleanup/stale-guests.ts';
 import { migrate } from '../../src/db/sqlite/migrate.ts';
 import { openDb, openSessionDb, type Db } from '../../src/db/sqlite/open.ts';
@@ -56,6 +57,9 @@ export function openShop(dataDir: string) {
       return row ? { isAnonymous: row.is_anonymous === 1, email: row.email } : null;
     },
     touch: (collection: Collection, id: string, time: number) => apply(records.touch(collection, id, time)),
+    /** Signs the guest up in place, as registering does. */
+    convert: (collection: Collection, id: string, email: string) =>
+      apply(records.promote(collection, id, { email, name: null, passwordHash: 'bcrypt-hash', now: Date.now() })),
   };
 
   /** Runs `write` with the clock set `daysAgo` days back. */
@@ -147,8 +151,14 @@ export function isGuest(shop: Shop, id: string, collection: Collection = 'users'
 }
 
 /** Runs cleanup the way the CLI does (its own connections and checkpointer) with these options. */
-export async function runCleanup(dataDir: string, options: Partial<CleanupOptions> & { olderThanDays?: number }, watch?: CleanupWatch) {
-  const store = openSqliteStaleGuestStore({ dataDir, collections: COLLECTIONS });
+export function runCleanup(dataDir: string, options: CleanupRunOptions, watch?: CleanupWatch) {
+  return cleanWith(openSqliteStaleGuestStore({ dataDir, collections: COLLECTIONS }), options, watch);
+}
+
+export type CleanupRunOptions = Partial<CleanupOptions> & { olderThanDays?: number };
+
+/** Runs cleanup on `store` with these options (every collection, a 30-day cutoff unless given), then closes it. */
+export async function cleanWith(store: StaleGuestStore, options: CleanupRunOptions, watch?: CleanupWatch) {
   try {
     return await deleteStaleGuests(store, {
       cutoff: Date.now() - (options.olderThanDays ?? 30) * DAY,

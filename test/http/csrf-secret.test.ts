@@ -10,14 +10,11 @@
  */
 import request from 'supertest';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sessionCount } from '../rows.ts';
 import { BROWSER_UA, csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import { becomeGuest, PASSWORD, register, SESSION_COOKIE } from '../visitors.ts';
 
 const CSRF_COOKIE = 'gk.csrf';
-
-function sessionRows(app: TestApp): number {
-  return app.sessionDb.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
-}
 
 /** A GET from a client that never keeps cookies (a crawler, a load generator, a first visit). */
 function cookieLessGet(app: TestApp, path: string) {
@@ -50,7 +47,7 @@ describe('cookie-less page views', () => {
       }
     }
     expect(csrfTokenIn((await cookieLessGet(app, '/login')).text)).toBeDefined();
-    expect(sessionRows(app)).toBe(0);
+    expect(await sessionCount(app)).toBe(0);
   });
 
   it('give the form a token with its secret in an HttpOnly, SameSite=Lax gk.csrf cookie for the whole site', async () => {
@@ -81,9 +78,9 @@ describe('cookie-less views of /try once the guest rate limit is spent', () => {
 
   it('store no session beyond the guests created (429 with the page, no row)', async () => {
     for (let i = 0; i < 2; i++) expect((await cookieLessGet(app, '/try')).status).toBe(302);
-    expect(sessionRows(app)).toBe(2);
+    expect(await sessionCount(app)).toBe(2);
     for (let i = 0; i < 50; i++) expect((await cookieLessGet(app, '/try')).status).toBe(429);
-    expect(sessionRows(app)).toBe(2);
+    expect(await sessionCount(app)).toBe(2);
   });
 });
 
@@ -94,33 +91,33 @@ describe('the form of a page viewed with no session', () => {
 
   it('signs in (303), and then exactly one session exists', async () => {
     await register(app.browser(), 'owner@example.com');
-    const before = sessionRows(app);
+    const before = await sessionCount(app);
     const { browser, token } = await visitorWithForm(app, '/login');
-    expect(sessionRows(app)).toBe(before);
+    expect(await sessionCount(app)).toBe(before);
     const response = await browser.post('/login', { _csrf: token, email: 'owner@example.com', password: PASSWORD });
     expect(response.status).toBe(303);
-    expect(sessionRows(app)).toBe(before + 1);
+    expect(await sessionCount(app)).toBe(before + 1);
     expect((await browser.get('/account')).text).toContain('Signed in as <strong>owner@example.com</strong>');
   });
 
   it('registers (303), and then exactly one session exists', async () => {
     const { browser, token } = await visitorWithForm(app, '/register');
-    expect(sessionRows(app)).toBe(0);
+    expect(await sessionCount(app)).toBe(0);
     const response = await browser.post('/register', { _csrf: token, email: 'new@example.com', password: PASSWORD });
     expect(response.status).toBe(303);
-    expect(sessionRows(app)).toBe(1);
+    expect(await sessionCount(app)).toBe(1);
     expect((await browser.get('/account')).text).toContain('Signed in as <strong>new@example.com</strong>');
   });
 
   it('answers 403 and stores nothing with a token minted for another browser\'s cookie secret', async () => {
     await register(app.browser(), 'owner@example.com');
-    const before = sessionRows(app);
+    const before = await sessionCount(app);
     const attacker = await visitorWithForm(app, '/login');
     const victim = await visitorWithForm(app, '/login');
     const response = await victim.browser.post('/login', { _csrf: attacker.token, email: 'owner@example.com', password: PASSWORD });
     expect(response.status).toBe(403);
     expect(response.text).toContain('This form has expired');
-    expect(sessionRows(app)).toBe(before);
+    expect(await sessionCount(app)).toBe(before);
     expect(victim.browser.cookie(SESSION_COOKIE)).toBeUndefined();
   });
 
@@ -135,7 +132,7 @@ describe('the form of a page viewed with no session', () => {
   it('answers 403 and stores nothing when the browser has neither a session nor a CSRF cookie (a forged first request)', async () => {
     const response = await app.browser().post('/register', { email: 'planted@example.com', password: PASSWORD });
     expect(response.status).toBe(403);
-    expect(sessionRows(app)).toBe(0);
+    expect(await sessionCount(app)).toBe(0);
     expect(setCookieNames(response)).not.toContain(SESSION_COOKIE);
   });
 });

@@ -6,13 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Response } from 'supertest';
 import { startMaintenance } from '../../src/maintenance.ts';
+import { expireSession, insertExpiredSessions, sessionCount, sessionIdIn, storedSessions } from '../rows.ts';
 import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import { HTTPS, PRODUCTION_ENV, startFixtureSite, textOf } from '../pages/fixture-site.ts';
 
-
-function sessionRows(app: TestApp): number {
-  return app.sessionDb.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
-}
 
 /** Stores something in this browser's session (a flash message, from the fixture's /flash form). */
 async function withStoredSession(browser: Browser): Promise<Response> {
@@ -48,19 +45,19 @@ describe('a visitor who only reads pages', () => {
       const response = await browser.get(url);
       expect(setCookies(response), url).toEqual([]);
     }
-    expect(sessionRows(app)).toBe(0);
+    expect(await sessionCount(app)).toBe(0);
   });
 
   it('gets no session row when a page renders a POST form: its token\'s secret is in a gk.csrf cookie', async () => {
     const response = await app.browser().get('/form');
     expect(setCookies(response).map((line) => line.split('=')[0])).toEqual(['gk.csrf']);
-    expect(sessionRows(app)).toBe(0);
+    expect(await sessionCount(app)).toBe(0);
   });
 
   it('gets a session once something is stored in it (a flash message)', async () => {
     const response = await withStoredSession(app.browser());
     expect(setCookies(response).some((line) => line.startsWith('gk.sid='))).toBe(true);
-    expect(sessionRows(app)).toBe(1);
+    expect(await sessionCount(app)).toBe(1);
   });
 });
 
@@ -74,7 +71,7 @@ describe('a signed-out visitor reading the shop', () => {
     expect(response.status).toBe(200);
     expect(response.text).not.toMatch(/<form[^>]*method="?post/i);
     expect(setCookies(response)).toEqual([]);
-    expect(sessionRows(shop)).toBe(0);
+    expect(await sessionCount(shop)).toBe(0);
   });
 });
 
@@ -144,28 +141,24 @@ describe('expired sessions', () => {
     const live = app.browser();
     await withStoredSession(stale);
     await withStoredSession(live);
-    expect(sessionRows(app)).toBe(2);
-    const staleId = decodeURIComponent(stale.cookie('gk.sid')!).slice('s:'.length).split('.')[0]!;
-    app.sessionDb.prepare('UPDATE sessions SET expired = ? WHERE sid = ?').run(Date.now() - 1000, staleId);
+    expect(await sessionCount(app)).toBe(2);
+    const staleId = sessionIdIn(stale.cookie('gk.sid')!);
+    await expireSession(app, staleId, Date.now() - 1000);
 
     const logs: string[] = [];
     const stop = startMaintenance(app.ctx, (message) => logs.push(message));
     stop();
 
     await vi.waitFor(() => expect(logs).toEqual(['Purged 1 expired sessions']));
-    expect(app.sessionDb.prepare('SELECT sid FROM sessions').pluck().all()).not.toContain(staleId);
-    expect(sessionRows(app)).toBe(1);
+    expect((await storedSessions(app)).map(({ sid }) => sid)).not.toContain(staleId);
+    expect(await sessionCount(app)).toBe(1);
     expect((await live.submit('/form', { message: 'still here' })).status).toBe(200);
   });
 
   it('are removed in batches: a backlog of 2,500 goes in one purge', async () => {
-    const insert = app.sessionDb.prepare('INSERT INTO sessions (sid, expired, sess) VALUES (?, ?, ?)');
-    const past = Date.now() - 60_000;
-    app.sessionDb.transaction(() => {
-      for (let i = 0; i < 2500; i++) insert.run(`old-${i}`, past, '{"cookie":{}}');
-    })();
-    const before = sessionRows(app);
+    await insertExpiredSessions(app, 2500, Date.now() - 60_000);
+    const before = await sessionCount(app);
     expect(await app.ctx.sessions.index.purgeExpired(Date.now())).toBe(2500);
-    expect(sessionRows(app)).toBe(before - 2500);
+    expect(await sessionCount(app)).toBe(before - 2500);
   });
 });

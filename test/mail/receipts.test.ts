@@ -52,6 +52,7 @@ describe('the receipt', () => {
     expect(receipt.html).toContain('<td style="padding:4px 0">2 × Ember Mug</td><td style="padding:4px 0;text-align:right">$36.00</td>');
     expect(receipt.html).toContain(`${SHIPPING.name}<br>${SHIPPING.address}<br>${SHIPPING.postcode} ${SHIPPING.city}`);
     expect(receipt.html).toContain(`href="${linkIn(receipt.text, `${APP_URL}/orders/`)}"`);
+    expect(receipt.text).toContain('From that page you can create your account with this address');
   });
 
   it('keeps the link\'s token out of the database: the order holds only its SHA-256, the sent mail no body', async () => {
@@ -72,7 +73,11 @@ describe('the receipt', () => {
     const checkout = await browser.get('/checkout');
     expect(valueOf(checkout.text, 'email')).toBe(email);
     const id = await placeOrder(browser, { ...SHIPPING, email });
-    expect((await smtp.waitForMail(email, (mail) => mail.text.includes(id))).subject).toContain(id);
+    const receipt = await smtp.waitForMail(email, (mail) => mail.text.includes(id));
+    expect(receipt.subject).toContain(id);
+    // A member has an account already: the receipt offers none.
+    expect(receipt.text).not.toContain('create your account');
+    expect(receipt.html).not.toContain('create your account');
   });
 
   it('is not sent, and no order placed, when the email is missing or not an address: 422 next to the field', async () => {

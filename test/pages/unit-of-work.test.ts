@@ -6,14 +6,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ShopError } from '../../src/shop/errors.ts';
 import type { PageScope } from '../../src/pages/scope.ts';
+import { firstRow, sessionCount, sessionIdIn, tamperSessions } from '../rows.ts';
 import { startApp, type TestApp } from '../support.ts';
 import { countRows, PASSWORD, RESUME_COOKIE, SESSION_COOKIE, startFixtureApp, textOf } from '../visitors.ts';
 import { addToCart, sessionOf } from '../shop/shop.ts';
 
 let app: TestApp;
 afterEach(async () => { await app.close(); });
-
-const sessionRows = () => app.sessionDb.prepare('SELECT count(*) FROM sessions').pluck().get() as number;
 
 /** A notes service whose `add` waits a while before it writes, like a slow backend. */
 function registerSlowNotes(fail = false): void {
@@ -33,10 +32,10 @@ describe('a page that creates a guest and then throws', () => {
     const response = await app.browser().get('/guest-then-throw');
     expect(response.status).toBe(500);
     expect(textOf(response.text, 'status')).toBe('500');
-    expect(countRows(app, 'accounts')).toBe(0);
-    expect(countRows(app, 'users')).toBe(0);
-    expect(countRows(app, 'auth_events')).toBe(0);
-    expect(sessionRows()).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'users')).toBe(0);
+    expect(await countRows(app, 'auth_events')).toBe(0);
+    expect(await sessionCount(app)).toBe(0);
     const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
     expect(cookies.filter((line) => line.startsWith(`${RESUME_COOKIE}=`) || line.startsWith(`${SESSION_COOKIE}=`))).toEqual([]);
   });
@@ -48,17 +47,16 @@ describe('a guest checkout whose cart move fails', () => {
     const browser = app.browser();
     await addToCart(browser, 'ember-mug', 2);
     // A quantity the cart_items CHECK refuses (1–99): the move onto the new guest fails at commit.
-    const sid = decodeURIComponent(browser.cookie(SESSION_COOKIE)!).slice(2).split('.')[0]!;
-    app.sessionDb.prepare(`UPDATE sessions SET sess = json_set(sess, '$.cart."ember-mug"', 500) WHERE sid = ?`).run(sid);
+    await tamperSessions(app, (sess) => { (sess.cart as Record<string, number>)['ember-mug'] = 500; }, sessionIdIn(browser.cookie(SESSION_COOKIE)!));
     const response = await browser.submit('/checkout', { action: 'guest-checkout' });
     expect(response.status).toBe(500);
-    expect(countRows(app, 'accounts')).toBe(0);
-    expect(countRows(app, 'customers')).toBe(0);
-    expect(countRows(app, 'cart_items')).toBe(0);
-    expect(countRows(app, 'auth_events')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'customers')).toBe(0);
+    expect(await countRows(app, 'cart_items')).toBe(0);
+    expect(await countRows(app, 'auth_events')).toBe(0);
     expect(browser.cookie(RESUME_COOKIE)).toBeUndefined();
-    expect(sessionOf(app, browser)?.auth).toBeUndefined();
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'ember-mug': 500 });
+    expect((await sessionOf(app, browser))?.auth).toBeUndefined();
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'ember-mug': 500 });
   });
 });
 
@@ -70,7 +68,7 @@ describe("a template's un-awaited service call", () => {
     expect(response.status).toBe(302);
     expect(response.headers.location).toBe('/whoami');
     // Read the moment the redirect arrives: the note is already committed, with its guest.
-    const notes = app.db.prepare('SELECT n.body, u.is_anonymous FROM notes n JOIN users u ON u.id = n.account_id').all();
+    const notes = await app.sql('SELECT n.body, u.is_anonymous FROM notes n JOIN users u ON u.id = n.account_id');
     expect(notes).toEqual([{ body: 'kept', is_anonymous: 1 }]);
   });
 
@@ -79,8 +77,8 @@ describe("a template's un-awaited service call", () => {
     registerSlowNotes(true);
     const response = await app.browser().get('/unawaited');
     expect(response.status).toBe(422);
-    expect(countRows(app, 'accounts')).toBe(0);
-    expect(countRows(app, 'notes')).toBe(0);
+    expect(await countRows(app, 'accounts')).toBe(0);
+    expect(await countRows(app, 'notes')).toBe(0);
   });
 });
 
@@ -91,7 +89,7 @@ describe("a helper the template forgets to await (convertGuest without await)", 
     expect((await browser.get('/guest')).status).toBe(200);
     const response = await browser.submit('/convert-unawaited', { email: 'late@example.com', password: PASSWORD });
     expect(response.status).toBe(303);
-    const row = app.db.prepare("SELECT is_anonymous FROM users WHERE email = 'late@example.com'").get() as { is_anonymous: number } | undefined;
+    const row = await firstRow<{ is_anonymous: number }>(app, "SELECT is_anonymous FROM users WHERE email = 'late@example.com'");
     expect(row?.is_anonymous).toBe(0);
     const me = await browser.get('/whoami');
     expect(me.text).toContain('late@example.com');

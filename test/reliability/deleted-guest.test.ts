@@ -5,6 +5,7 @@
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { scalar, tamperSessions } from '../rows.ts';
 import { BROWSER_UA, csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   becomeGuest, clearsCookie, countRows, getWithCookies, RESUME_COOKIE, SESSION_COOKIE, sessionSignsIn, setCookieLine,
@@ -20,11 +21,11 @@ interface Reply { status: number; headers: IncomingHttpHeaders }
  * server has authenticated the request (it records the guest's activity then) and while it waits
  * for the rest of the body.
  */
-function postDeletingGuestMidRequest(browser: Browser, guestId: string, path: string, fields: Record<string, string>): Promise<Reply> {
+async function postDeletingGuestMidRequest(browser: Browser, guestId: string, path: string, fields: Record<string, string>): Promise<Reply> {
   // Make the server record activity on this request, so we can see when it has authenticated it.
-  app.sessionDb.exec(`UPDATE sessions SET sess = json_set(sess, '$.activeAt', 0)`);
-  const lastActive = app.db.prepare('SELECT last_active_at FROM users WHERE id = ?').pluck();
-  app.db.prepare('UPDATE users SET last_active_at = 1 WHERE id = ?').run(guestId);
+  await tamperSessions(app, (sess) => { sess.activeAt = 0; });
+  const lastActive = () => scalar<number>(app, 'SELECT last_active_at FROM users WHERE id = ?', guestId);
+  await app.sql('UPDATE users SET last_active_at = 1 WHERE id = ?', guestId);
   const body = new URLSearchParams(fields).toString();
   const split = body.lastIndexOf('&');
   const { hostname, port } = new URL(app.url);
@@ -42,13 +43,13 @@ function postDeletingGuestMidRequest(browser: Browser, guestId: string, path: st
     });
     request.on('error', reject);
     request.write(body.slice(0, split));
-    void (async () => {
-      for (const started = Date.now(); lastActive.get(guestId) === 1; await new Promise((resolve) => setTimeout(resolve, 5))) {
+    (async () => {
+      for (const started = Date.now(); await lastActive() === 1; await new Promise((resolve) => setTimeout(resolve, 5))) {
         if (Date.now() - started > 5_000) return reject(new Error('the server never authenticated the request'));
       }
-      app.db.prepare('DELETE FROM accounts WHERE id = ?').run(guestId); // what cleanup does, cascading to `users`
+      await app.sql('DELETE FROM accounts WHERE id = ?', guestId); // what cleanup does, cascading to `users`
       request.end(body.slice(split));
-    })();
+    })().catch(reject);
   });
 }
 
@@ -74,7 +75,7 @@ describe('a guest deleted by cleanup in the middle of a request', () => {
     expect(reply.status).toBe(303);
     expect(reply.headers.location).toBe(path);
     expect(clearsCookie(reply, RESUME_COOKIE)).toBe(true);
-    expect(countRows(app, table)).toBe(0);
+    expect(await countRows(app, table)).toBe(0);
     const session = sessionCookieIn(reply);
     expect(await sessionSignsIn(app, session)).toBe(false);
     const next = await getWithCookies(app, path, { [SESSION_COOKIE]: session });

@@ -33,33 +33,47 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts the server and resolves once it says where it listens (or rejects with its output). */
-export function startServer(dataDir: string, extra: Record<string, string> = {}): Promise<ServerProcess> {
+/** A server process that has not necessarily started listening: for a test of how it fails to start. */
+export type SpawnedServer = Omit<ServerProcess, 'url'>;
+
+/** Spawns the server, collecting what it prints. */
+export function spawnServer(dataDir: string, extra: Record<string, string> = {}): SpawnedServer {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT, env: serverEnv(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  return { child, output: () => output, exited };
+}
+
+/** Starts the server and resolves once it says where it listens (or rejects with its output). */
+export function startServer(dataDir: string, extra: Record<string, string> = {}): Promise<ServerProcess> {
+  const server = spawnServer(dataDir, extra);
+  const { child, output, exited } = server;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`the server did not start within 20 s:\n${output}`));
+      reject(new Error(`the server did not start within 20 s:\n${output()}`));
     }, 20_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+    const onData = () => {
+      const listening = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output());
       if (listening) {
         clearTimeout(timer);
-        resolve({ url: listening[1]!, child, output: () => output, exited });
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        resolve({ ...server, url: listening[1]! });
       }
     };
+    // Registered after spawnServer's own listeners, so output() already holds the chunk.
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`the server exited (${code ?? signal}) before listening:\n${output}`));
+      reject(new Error(`the server exited (${code ?? signal}) before listening:\n${output()}`));
     });
   });
 }
@@ -71,13 +85,28 @@ export async function stopServer(server: ServerProcess | undefined): Promise<voi
   await server.exited;
 }
 
-export interface Reply { status: number; location: string | null; text: string }
+export interface Reply { status: number; location: string | null; headers: Headers; text: string }
+
+export interface ClientOptions {
+  /** Sent as `X-Forwarded-For`: the address a server with `TRUST_PROXY` counts this browser's limits by. */
+  forwardedFor?: string;
+}
 
 /** A browser: its own cookies, a browser User-Agent, forms submitted with the page's CSRF token. */
 export class Client {
-  private readonly cookies = new Map<string, string>();
+  constructor(
+    private readonly baseUrl: string,
+    private readonly options: ClientOptions = {},
+    private readonly cookies = new Map<string, string>(),
+  ) {}
 
-  constructor(private readonly baseUrl: string) {}
+  /**
+   * The same browser (the same cookies) talking to the server at `baseUrl`, as a browser behind a
+   * load balancer reaches one app process, then another, on one origin.
+   */
+  via(baseUrl: string): Client {
+    return new Client(baseUrl, this.options, this.cookies);
+  }
 
   cookie(name: string): string | undefined {
     return this.cookies.get(name);
@@ -89,6 +118,7 @@ export class Client {
       redirect: 'manual',
       headers: {
         'user-agent': BROWSER_UA,
+        ...(this.options.forwardedFor ? { 'x-forwarded-for': this.options.forwardedFor } : {}),
         cookie: [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '),
         ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
       },
@@ -102,7 +132,7 @@ export class Client {
       if (value === '' || /expires=Thu, 01 Jan 1970/i.test(header)) this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    return { status: response.status, location: response.headers.get('location'), text: await response.text() };
+    return { status: response.status, location: response.headers.get('location'), headers: response.headers, text: await response.text() };
   }
 
   /** GETs `page` and POSTs `fields` to `target` with the page's CSRF token. */

@@ -4,11 +4,12 @@
  * cannot pick a fresh address with `X-Forwarded-For` unless the operator said a proxy sets it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countOf } from '../rows.ts';
 import { type Browser, startApp, type TestApp } from '../support.ts';
 import { PASSWORD, tokenFor, uniqueEmail } from './attack.ts';
 
 const LIMIT = 3;
-const guests = (app: TestApp) => app.db.prepare('SELECT count(*) FROM accounts').pluck().get() as number;
+const guests = (app: TestApp) => countOf(app, 'accounts');
 
 /** Submits the form at `path` as a client the proxy reports at `address`. */
 async function submitFrom(browser: Browser, address: string, path: string, fields: Record<string, string>) {
@@ -29,11 +30,11 @@ describe('guest creation limit, no proxy trusted', () => {
 
   it(`creates ${LIMIT} guests a minute per address, then answers 429 with Retry-After and creates none`, async () => {
     for (let i = 0; i < LIMIT; i++) expect((await app.browser().get('/try')).status).toBe(302);
-    expect(guests(app)).toBe(LIMIT);
+    expect(await guests(app)).toBe(LIMIT);
     const limited = await app.browser().get('/try');
     expectRetryAfter(limited);
     expect(limited.text).toContain('Guest access is not available right now');
-    expect(guests(app)).toBe(LIMIT);
+    expect(await guests(app)).toBe(LIMIT);
   });
 
   it('refuses guest checkout the same way once the limit is reached', async () => {
@@ -41,7 +42,7 @@ describe('guest creation limit, no proxy trusted', () => {
     await browser.submit('/products/candle', { productId: 'candle', quantity: '1' });
     const response = await browser.submit('/checkout', { action: 'guest-checkout' });
     expectRetryAfter(response);
-    expect(guests(app)).toBe(LIMIT);
+    expect(await guests(app)).toBe(LIMIT);
   });
 
   it('is not bypassed by a made-up X-Forwarded-For per request', async () => {
@@ -49,7 +50,7 @@ describe('guest creation limit, no proxy trusted', () => {
       const response = await app.browser().get('/try').set('X-Forwarded-For', `203.0.113.${i}`);
       expectRetryAfter(response);
     }
-    expect(guests(app)).toBe(LIMIT);
+    expect(await guests(app)).toBe(LIMIT);
   });
 });
 
@@ -62,7 +63,7 @@ describe('guest creation limit behind a trusted proxy (TRUST_PROXY=loopback)', (
     for (let i = 0; i < LIMIT; i++) expect((await app.browser().get('/try').set('X-Forwarded-For', '198.51.100.7')).status).toBe(302);
     expectRetryAfter(await app.browser().get('/try').set('X-Forwarded-For', '198.51.100.7'));
     expect((await app.browser().get('/try').set('X-Forwarded-For', '198.51.100.8')).status).toBe(302);
-    expect(guests(app)).toBe(LIMIT + 1);
+    expect(await guests(app)).toBe(LIMIT + 1);
   });
 
   it('uses the address the proxy appended, not one the client put before it', async () => {
@@ -133,7 +134,7 @@ describe('crawlers', () => {
 
   for (const userAgent of crawlers) {
     it(`mints no guest for ${userAgent.split(/[ /;]/).find((part) => /bot|curl|wget|python|headless/i.test(part)) ?? userAgent}`, async () => {
-      const before = guests(app);
+      const before = await guests(app);
       const crawler = app.browser();
       crawler.userAgent = userAgent;
       const page = await crawler.get('/try');
@@ -141,13 +142,13 @@ describe('crawlers', () => {
       expect(page.headers['set-cookie'] ?? []).not.toEqual(expect.arrayContaining([expect.stringMatching(/^gk\.resume=/)]));
       await crawler.submit('/products/candle', { productId: 'candle', quantity: '1' });
       await crawler.submit('/checkout', { action: 'guest-checkout' });
-      expect(guests(app)).toBe(before);
+      expect(await guests(app)).toBe(before);
     });
   }
 
   it('still mints one for a browser (the control)', async () => {
-    const before = guests(app);
+    const before = await guests(app);
     await app.browser().get('/try');
-    expect(guests(app)).toBe(before + 1);
+    expect(await guests(app)).toBe(before + 1);
   });
 });

@@ -3,6 +3,7 @@
  * stores (to prove a refused request changed nothing), and raw HTTP for requests a browser or
  * `fetch` would normalise away (`/../`, bad UTF-8, duplicate fields).
  */
+import { storedSessions, tableNames } from '../rows.ts';
 import { type Browser, csrfTokenIn, type TestApp } from '../support.ts';
 
 export const PASSWORD = 'correct horse battery';
@@ -44,21 +45,23 @@ export async function tokenFor(browser: Browser, path = '/login'): Promise<strin
 
 export interface Snapshot { [table: string]: string[] }
 
+// Kept apart from the tables: sessions (the app database holds them on PostgreSQL) are compared
+// by their contents below, and rate-limit counters are no data of the app's (SQLite keeps them in
+// memory, where no snapshot looks).
+const NOT_TABLES_OF_THE_APP = new Set(['sessions', 'rate_limits']);
+
 /**
- * Every row of every table in app.db, and every session's contents without its cookie and
+ * Every row of every table of the app, and every session's contents without its cookie and
  * `savedAt` (expiry bookkeeping that slides by design). Two equal snapshots mean nothing was changed.
  */
-export function snapshot(app: TestApp): Snapshot {
-  const { db } = app;
-  const { sessionDb } = app;
-  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all() as string[];
+export async function snapshot(app: TestApp): Promise<Snapshot> {
   const result: Snapshot = {};
-  for (const table of tables) {
-    result[table] = db.prepare(`SELECT * FROM "${table}"`).all().map((row) => JSON.stringify(row)).sort();
+  for (const table of await tableNames(app)) {
+    if (NOT_TABLES_OF_THE_APP.has(table)) continue;
+    result[table] = (await app.sql(`SELECT * FROM "${table}"`)).map((row) => JSON.stringify(row)).sort();
   }
-  const sessions = sessionDb.prepare('SELECT sid, sess FROM sessions').all() as Array<{ sid: string; sess: string }>;
-  result['(sessions)'] = sessions.map(({ sid, sess }) => {
-    const { cookie: _sliding, savedAt: _slidAt, ...contents } = JSON.parse(sess) as Record<string, unknown>;
+  result['(sessions)'] = (await storedSessions(app)).map(({ sid, sess }) => {
+    const { cookie: _sliding, savedAt: _slidAt, ...contents } = sess;
     return JSON.stringify([sid, contents]);
   }).sort();
   return result;

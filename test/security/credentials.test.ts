@@ -4,6 +4,7 @@
  * truncated; and the sign-in form does not tell an attacker which emails have accounts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { column, countOf, firstRow, scalar } from '../rows.ts';
 import { BROWSER_UA, type Browser, startApp, type TestApp } from '../support.ts';
 import { expectRedirect, guestBrowser, PASSWORD, registeredBrowser, signedInAs, uniqueEmail } from './attack.ts';
 
@@ -45,9 +46,9 @@ describe('guest credentials', () => {
     expect(distinctBytes.size).toBeGreaterThanOrEqual(250);
   });
 
-  it('are distinct for 100 guests, and only their hash is stored', () => {
+  it('are distinct for 100 guests, and only their hash is stored', async () => {
     expect(new Set(secrets.map((secret) => secret.toString('hex'))).size).toBe(100);
-    const stored = app.db.prepare('SELECT password_hash FROM users WHERE is_anonymous = 1').pluck().all() as string[];
+    const stored = await column<string>(app, 'SELECT password_hash FROM users WHERE is_anonymous');
     for (const secret of secrets.slice(0, 10)) {
       const encoded = secret.toString('base64url');
       expect(stored.some((hash) => hash.includes(encoded))).toBe(false);
@@ -58,7 +59,7 @@ describe('guest credentials', () => {
     const guest = await guestBrowser(app);
     const token = decodeURIComponent(guest.cookie('gk.resume')!);
     const { id, secret } = resumeParts(token);
-    const row = app.db.prepare('SELECT email, password_hash FROM users WHERE id = ?').get(id) as { email: string; password_hash: string };
+    const row = (await firstRow<{ email: string; password_hash: string }>(app, 'SELECT email, password_hash FROM users WHERE id = ?', id))!;
     for (const password of [secret, token, row.password_hash, '']) {
       const attacker = app.browser();
       const response = await attacker.submit('/login', { email: row.email, password });
@@ -70,10 +71,10 @@ describe('guest credentials', () => {
   it('cannot be registered over: a guest\'s reserved email is refused at sign-up', async () => {
     const guest = await guestBrowser(app);
     const { id } = resumeParts(guest.cookie('gk.resume')!);
-    const email = app.db.prepare('SELECT email FROM users WHERE id = ?').pluck().get(id) as string;
+    const email = (await scalar<string>(app, 'SELECT email FROM users WHERE id = ?', id))!;
     const response = await app.browser().submit('/register', { email, password: PASSWORD });
     expect(response.status).toBe(422);
-    expect(app.db.prepare('SELECT is_anonymous FROM users WHERE id = ?').pluck().get(id)).toBe(1);
+    expect(await scalar(app, 'SELECT is_anonymous FROM users WHERE id = ?', id)).toBe(1);
   });
 });
 
@@ -98,7 +99,7 @@ describe('password length rules', () => {
       const response = await app.browser().submit('/register', { email, password });
       expect(response.status).toBe(422);
       expect(response.text).toContain(message);
-      expect(app.db.prepare('SELECT count(*) FROM users WHERE email = ?').pluck().get(email)).toBe(0);
+      expect(await countOf(app, 'users', 'email = ?', email)).toBe(0);
     });
 
     it(`refuses ${what} when a guest saves their account, and they stay a guest`, async () => {

@@ -9,6 +9,7 @@
  *   <script>document.forms[0].submit()</script>
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scalar } from '../rows.ts';
 import { type Browser, guestWithCart, startApp, type TestApp } from '../support.ts';
 import {
   expectRedirect, guestBrowser, PASSWORD, registeredBrowser, signedInAs, snapshot, tokenFor, uniqueEmail,
@@ -25,7 +26,7 @@ interface Target {
   /** The page whose form the request comes from (where the victim's own token is found). */
   form: string;
   victim(): Promise<Browser>;
-  fields(): Record<string, string>;
+  fields(): Record<string, string> | Promise<Record<string, string>>;
 }
 
 /** A signed-out visitor who has a session (and so a CSRF secret): a product in their session cart. */
@@ -80,38 +81,38 @@ const targets: Target[] = [
   { does: 'add a note', path: '/try', form: '/try', victim: () => guestBrowser(app),
     fields: () => ({ action: 'add-note', body: 'planted by an attacker' }) },
   { does: 'delete a note', path: '/try', form: '/try', victim: guestWithNote,
-    fields: () => ({ action: 'delete-note', noteId: noteIdOf() }) },
+    fields: async () => ({ action: 'delete-note', noteId: await noteIdOf() }) },
 ];
 
-function noteIdOf(): string {
-  return String(app.db.prepare('SELECT max(id) FROM notes').pluck().get());
+async function noteIdOf(): Promise<string> {
+  return String(await scalar(app, 'SELECT max(id) FROM notes'));
 }
 
 interface Attack {
   name: string;
-  send(victim: Browser, target: Target, ownToken: string, foreignToken: string): Promise<{ status: number }>;
+  send(victim: Browser, path: string, fields: Record<string, string>, ownToken: string, foreignToken: string): Promise<{ status: number }>;
 }
 
 const post = (victim: Browser, path: string) => victim.agent.post(path).set('User-Agent', victim.userAgent).type('form');
 
 const attacks: Attack[] = [
-  { name: 'without a token', send: (victim, target) => post(victim, target.path).send(target.fields()) },
+  { name: 'without a token', send: (victim, path, fields) => post(victim, path).send(fields) },
   { name: 'with a made-up token',
-    send: (victim, target) => post(victim, target.path).send({ _csrf: 'a3b1c2d3-e4f5a6b7c8d9e0f1a2b3c4d5e6f7', ...target.fields() }) },
+    send: (victim, path, fields) => post(victim, path).send({ _csrf: 'a3b1c2d3-e4f5a6b7c8d9e0f1a2b3c4d5e6f7', ...fields }) },
   { name: "with the victim's own token altered in one character",
-    send: (victim, target, own) => post(victim, target.path).send({ _csrf: own.slice(0, -1) + (own.endsWith('A') ? 'B' : 'A'), ...target.fields() }) },
+    send: (victim, path, fields, own) => post(victim, path).send({ _csrf: own.slice(0, -1) + (own.endsWith('A') ? 'B' : 'A'), ...fields }) },
   { name: "with a valid token from the attacker's own session",
-    send: (victim, target, _own, foreign) => post(victim, target.path).send({ _csrf: foreign, ...target.fields() }) },
+    send: (victim, path, fields, _own, foreign) => post(victim, path).send({ _csrf: foreign, ...fields }) },
   { name: "with the victim's valid token in the query string only",
-    send: (victim, target, own) => post(victim, `${target.path}?_csrf=${encodeURIComponent(own)}`).send(target.fields()) },
+    send: (victim, path, fields, own) => post(victim, `${path}?_csrf=${encodeURIComponent(own)}`).send(fields) },
   { name: "with the victim's valid token but a cross-site Origin",
-    send: (victim, target, own) => post(victim, target.path).set('Origin', 'https://evil.example').send({ _csrf: own, ...target.fields() }) },
+    send: (victim, path, fields, own) => post(victim, path).set('Origin', 'https://evil.example').send({ _csrf: own, ...fields }) },
   { name: "with the victim's valid token but an opaque (null) Origin, as from a sandboxed frame",
-    send: (victim, target, own) => post(victim, target.path).set('Origin', 'null').send({ _csrf: own, ...target.fields() }) },
+    send: (victim, path, fields, own) => post(victim, path).set('Origin', 'null').send({ _csrf: own, ...fields }) },
   { name: "with the victim's valid token, no Origin, and Sec-Fetch-Site: cross-site",
-    send: (victim, target, own) => post(victim, target.path).set('Sec-Fetch-Site', 'cross-site').send({ _csrf: own, ...target.fields() }) },
+    send: (victim, path, fields, own) => post(victim, path).set('Sec-Fetch-Site', 'cross-site').send({ _csrf: own, ...fields }) },
   { name: "with the victim's valid token under two _csrf fields, one forged",
-    send: (victim, target, own) => post(victim, target.path).send(`_csrf=forged&_csrf=${encodeURIComponent(own)}&${new URLSearchParams(target.fields())}`) },
+    send: (victim, path, fields, own) => post(victim, path).send(`_csrf=forged&_csrf=${encodeURIComponent(own)}&${new URLSearchParams(fields)}`) },
 ];
 
 beforeAll(async () => {
@@ -133,20 +134,22 @@ for (const target of targets) {
       it(`answers 403 and changes nothing ${attack.name}`, async () => {
         const ownToken = await tokenFor(victim, target.form);
         const identity = await signedInAs(victim);
-        const before = snapshot(app);
-        const response = await attack.send(victim, target, ownToken, foreignToken);
+        const fields = await target.fields();
+        const before = await snapshot(app);
+        const response = await attack.send(victim, target.path, fields, ownToken, foreignToken);
         expect(response.status).toBe(403);
-        expect(snapshot(app)).toEqual(before);
+        expect(await snapshot(app)).toEqual(before);
         expect(await signedInAs(victim)).toBe(identity);
       });
     }
 
     it('goes through with the page\'s own token from the same site (the control)', async () => {
       const ownToken = await tokenFor(victim, target.form);
-      const before = snapshot(app);
-      const response = await post(victim, target.path).set('Origin', app.url).send({ _csrf: ownToken, ...target.fields() });
+      const fields = await target.fields();
+      const before = await snapshot(app);
+      const response = await post(victim, target.path).set('Origin', app.url).send({ _csrf: ownToken, ...fields });
       expect(response.status).toBe(303);
-      expect(snapshot(app)).not.toEqual(before);
+      expect(await snapshot(app)).not.toEqual(before);
     });
   });
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
+import { column, countOf, firstRow, scalar, schemaOf, tableNames } from '../rows.ts';
 import { guestWithCart, startApp, type TestApp, raw } from '../support.ts';
 import { escaped, expectRedirect, guestBrowser, PASSWORD, registeredBrowser, signedInAs, uniqueEmail } from './attack.ts';
 
@@ -17,21 +18,18 @@ let app: TestApp;
 beforeAll(async () => { app = await startApp(); });
 afterAll(async () => { await app.close(); });
 
-function schema(): unknown[] {
-  return app.db.prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY name`).all();
-}
-
-const count = (table: string) => app.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+const schema = () => schemaOf(app);
+const count = (table: string) => countOf(app, table);
 
 describe('SQL metacharacters', () => {
   let before: unknown[];
-  beforeAll(() => { before = schema(); });
+  beforeAll(async () => { before = await schema(); });
 
   it('are stored literally as note bodies and shown as typed', async () => {
     const guest = await guestBrowser(app);
     for (const body of INJECTIONS) expectRedirect(await guest.submit('/try', { action: 'add-note', body }), 'adding a note');
     const id = guest.cookie('gk.resume')!.split('.')[1]!;
-    const stored = app.db.prepare('SELECT body FROM notes WHERE account_id = ? ORDER BY id').pluck().all(id);
+    const stored = await column(app, 'SELECT body FROM notes WHERE account_id = ? ORDER BY id', id);
     expect(stored).toEqual(INJECTIONS);
     const page = (await guest.get('/try')).text;
     for (const body of INJECTIONS) expect(page).toContain(escaped(body));
@@ -44,15 +42,15 @@ describe('SQL metacharacters', () => {
     const placed = await guest.submit('/checkout', { action: 'place-order', email: 'ada@example.com', name: name!, address: address!, city: city!, postcode: postcode! });
     expectRedirect(placed, 'placing the order');
     const id = placed.headers.location!.split('/').pop();
-    expect(app.db.prepare('SELECT name, address, city, postcode FROM orders WHERE id = ?').get(id))
+    expect(await firstRow(app, 'SELECT name, address, city, postcode FROM orders WHERE id = ?', id))
       .toEqual({ name, address, city, postcode });
-    expect(count('order_lines')).toBeGreaterThan(0);
+    expect(await count('order_lines')).toBeGreaterThan(0);
   });
 
   it('in an email that is valid (an apostrophe) register and sign in as typed', async () => {
     const email = `o'reilly-${process.pid}@example.com`;
     await registeredBrowser(app, email);
-    expect(app.db.prepare('SELECT count(*) FROM users WHERE email = ?').pluck().get(email)).toBe(1);
+    expect(await countOf(app, 'users', 'email = ?', email)).toBe(1);
     const browser = app.browser();
     expectRedirect(await browser.submit('/login', { email, password: PASSWORD }), 'sign-in');
     expect(await signedInAs(browser)).toBe(escaped(email));
@@ -74,7 +72,7 @@ describe('SQL metacharacters', () => {
     const guest = app.browser();
     await guestWithCart(guest);
     expectRedirect(await guest.submit('/try', { action: 'add-note', body: 'keep' }), 'adding a note');
-    const [notes, cart] = [count('notes'), app.db.prepare('SELECT * FROM cart_items ORDER BY account_id, product_id').all()];
+    const [notes, cart] = [await count('notes'), await app.sql('SELECT * FROM cart_items ORDER BY account_id, product_id')];
     for (const attempt of INJECTIONS) {
       expect((await guest.submit('/products/candle', { productId: attempt, quantity: '1' })).status).toBe(404);
       expect((await guest.submit('/products/candle', { productId: 'candle', quantity: attempt })).status).toBe(422);
@@ -82,14 +80,14 @@ describe('SQL metacharacters', () => {
       await guest.submit('/try', { action: 'delete-note', noteId: attempt });
       await guest.submit('/try', { action: 'delete-note', noteId: `0 OR 1=1` });
     }
-    expect(count('notes')).toBe(notes);
-    expect(app.db.prepare('SELECT * FROM cart_items ORDER BY account_id, product_id').all()).toEqual(cart);
+    expect(await count('notes')).toBe(notes);
+    expect(await app.sql('SELECT * FROM cart_items ORDER BY account_id, product_id')).toEqual(cart);
   });
 
-  it('leave every table in place', () => {
-    expect(schema()).toEqual(before);
-    expect(count('users')).toBeGreaterThan(0);
-    expect(count('notes')).toBeGreaterThan(0);
+  it('leave every table in place', async () => {
+    expect(await schema()).toEqual(before);
+    expect(await count('users')).toBeGreaterThan(0);
+    expect(await count('notes')).toBeGreaterThan(0);
   });
 });
 
@@ -97,10 +95,10 @@ describe("other visitors' records", () => {
   it("a guest cannot delete another guest's note by its id", async () => {
     const owner = await guestBrowser(app);
     expectRedirect(await owner.submit('/try', { action: 'add-note', body: 'mine alone' }), 'adding a note');
-    const noteId = String(app.db.prepare(`SELECT id FROM notes WHERE body = 'mine alone'`).pluck().get());
+    const noteId = String(await scalar(app, `SELECT id FROM notes WHERE body = 'mine alone'`));
     const other = await guestBrowser(app);
     await other.submit('/try', { action: 'delete-note', noteId });
-    expect(app.db.prepare('SELECT count(*) FROM notes WHERE id = ?').pluck().get(noteId)).toBe(1);
+    expect(await countOf(app, 'notes', 'id = ?', noteId)).toBe(1);
     expect((await owner.get('/try')).text).toContain('mine alone');
   });
 
@@ -136,34 +134,34 @@ describe('collection names', () => {
     });
     afterAll(async () => { await pages.close(); });
 
-    const tables = () => pages.db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
+    const tables = () => tableNames(pages);
 
     it('throws unknown_collection for `users; DROP TABLE users` and creates nothing', async () => {
-      const before = tables();
+      const before = await tables();
       const response = await raw(pages, { path: '/literal-collection' });
       expect(response.body).toContain('code=unknown_collection');
-      expect(tables()).toEqual(before);
-      expect(pages.db.prepare('SELECT count(*) FROM accounts').pluck().get()).toBe(0);
+      expect(await tables()).toEqual(before);
+      expect(await countOf(pages, 'accounts')).toBe(0);
     });
 
     it('throws unknown_collection for any name taken from the request', async () => {
-      const before = tables();
+      const before = await tables();
       for (const name of ['users; DROP TABLE users', 'accounts', 'sqlite_master', 'users--', '__proto__', 'constructor', 'toString']) {
         const response = await raw(pages, { path: `/collection?collection=${encodeURIComponent(name)}` });
         expect(response.body, name).toContain('code=unknown_collection');
       }
-      expect(tables()).toEqual(before);
-      expect(pages.db.prepare('SELECT count(*) FROM accounts').pluck().get()).toBe(0);
+      expect(await tables()).toEqual(before);
+      expect(await countOf(pages, 'accounts')).toBe(0);
     });
   });
 
   it('ignores a resume cookie naming a collection that does not exist', async () => {
-    const before = schema();
+    const before = await schema();
     for (const collection of ['users; DROP TABLE users', 'accounts', 'sqlite_master', '__proto__']) {
       const cookie = `gk.resume=${encodeURIComponent(`${collection}.someid.somesecret`)}`;
       const response = await raw(app, { path: '/account', headers: { cookie } });
       expect(response.status, collection).toBe(302);
     }
-    expect(schema()).toEqual(before);
+    expect(await schema()).toEqual(before);
   });
 });

@@ -6,6 +6,7 @@
  * crawlers never trigger it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countOf, scalar } from '../rows.ts';
 import { type Browser, guestWithCart, startApp, type TestApp } from '../support.ts';
 import { expectRedirect, PASSWORD, registeredBrowser, signedInAs, snapshot, tokenFor, uniqueEmail } from './attack.ts';
 
@@ -37,10 +38,8 @@ beforeAll(async () => {
 });
 afterAll(async () => { await app.close(); });
 
-const noteId = () => String(app.db.prepare('SELECT max(id) FROM notes').pluck().get());
-
-/** Every page, with a query string shaped like the form it holds. */
-const pages = (): string[] => [
+/** Every page, with a query string shaped like the form it holds (`noteId` the latest note's). */
+const pages = (noteId: string): string[] => [
   '/?action=place-order',
   '/products/candle?productId=candle&quantity=5',
   '/cart?action=update&productId=ember-mug&quantity=9',
@@ -54,41 +53,44 @@ const pages = (): string[] => [
   `/login?email=${encodeURIComponent(account.email)}&password=${PASSWORD}`,
   '/logout?forget=yes',
   '/try?action=add-note&body=from-a-get',
-  `/try?action=delete-note&noteId=${noteId()}`,
+  `/try?action=delete-note&noteId=${noteId}`,
   `/orders/${orderId}?action=convert-guest&email=${encodeURIComponent(uniqueEmail('get'))}&password=${PASSWORD}`,
 ];
 
 /** The try page signs a new visitor in as a guest (the exception tested below), so signed-out visitors skip it. */
-const visitors = () => [
-  { who: 'a signed-out visitor with a session cart', browser: signedOut, pages: pages().filter((path) => !path.startsWith('/try')) },
-  { who: 'a guest with a cart, an order and a note', browser: guest, pages: pages() },
-  { who: 'a registered user with a cart', browser: registered, pages: pages() },
-];
+const visitors = async () => {
+  const all = pages(String(await scalar(app, 'SELECT max(id) FROM notes')));
+  return [
+    { who: 'a signed-out visitor with a session cart', browser: signedOut, pages: all.filter((path) => !path.startsWith('/try')) },
+    { who: 'a guest with a cart, an order and a note', browser: guest, pages: all },
+    { who: 'a registered user with a cart', browser: registered, pages: all },
+  ];
+};
 
 describe('GET and HEAD with form-shaped query strings', () => {
   for (const method of ['GET', 'HEAD'] as const) {
     it(`${method} of every page changes nothing for any kind of visitor`, async () => {
-      for (const { who, browser, pages } of visitors()) {
+      for (const { who, browser, pages } of await visitors()) {
         const identity = await signedInAs(browser);
-        const before = snapshot(app);
+        const before = await snapshot(app);
         for (const path of pages) {
           const request = method === 'GET' ? browser.get(path) : browser.agent.head(path).set('User-Agent', browser.userAgent);
           const response = await request;
           expect(response.status, `${method} ${path} as ${who}`).toBeLessThan(500);
         }
-        expect(snapshot(app), who).toEqual(before);
+        expect(await snapshot(app), who).toEqual(before);
         expect(await signedInAs(browser), who).toBe(identity);
       }
     });
   }
 
   it('ignores method-override headers and _method parameters on GET', async () => {
-    for (const { who, browser, pages } of visitors()) {
-      const before = snapshot(app);
+    for (const { who, browser, pages } of await visitors()) {
+      const before = await snapshot(app);
       for (const path of pages) {
         await browser.get(`${path}&_method=POST`).set('X-HTTP-Method-Override', 'POST').set('X-Method-Override', 'POST');
       }
-      expect(snapshot(app), who).toEqual(before);
+      expect(await snapshot(app), who).toEqual(before);
     }
   });
 });
@@ -96,13 +98,13 @@ describe('GET and HEAD with form-shaped query strings', () => {
 describe('the try-before-you-buy exception', () => {
   it('GET /try signs a new visitor in as a guest but does nothing its query string asks', async () => {
     const visitor = app.browser();
-    const notes = () => app.db.prepare('SELECT count(*) FROM notes').pluck().get();
-    const users = () => app.db.prepare('SELECT count(*) FROM users').pluck().get() as number;
-    const [notesBefore, usersBefore] = [notes(), users()];
+    const notes = () => countOf(app, 'notes');
+    const users = () => countOf(app, 'users');
+    const [notesBefore, usersBefore] = [await notes(), await users()];
     await visitor.get('/try?action=add-note&body=from-a-get');
     await visitor.get('/try?action=add-note&body=from-a-get');
-    expect(users()).toBe(usersBefore + 1);
-    expect(notes()).toBe(notesBefore);
+    expect(await users()).toBe(usersBefore + 1);
+    expect(await notes()).toBe(notesBefore);
     expect(await signedInAs(visitor)).toBe('guest');
   });
 });
@@ -110,13 +112,13 @@ describe('the try-before-you-buy exception', () => {
 describe('other methods', () => {
   it('answers 405 to PUT, PATCH and DELETE even with a valid token, and changes nothing', async () => {
     const token = await tokenFor(registered, '/account');
-    const before = snapshot(app);
+    const before = await snapshot(app);
     for (const method of ['put', 'patch', 'delete'] as const) {
       const response = await registered.agent[method]('/account').set('User-Agent', registered.userAgent).type('form')
         .send({ _csrf: token, action: 'delete-account', password: PASSWORD });
       expect(response.status, method).toBe(405);
     }
-    expect(snapshot(app)).toEqual(before);
+    expect(await snapshot(app)).toEqual(before);
     expect(await signedInAs(registered)).toBe(account.email);
   });
 });

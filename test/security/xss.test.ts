@@ -3,6 +3,7 @@
  * HTML-escaped on every page that shows it, and never as the start of a link or form target.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { countOf } from '../rows.ts';
 import { type Browser, guestWithCart, startApp, type TestApp, raw } from '../support.ts';
 import { escaped, expectRedirect, guestBrowser, PASSWORD, registeredBrowser } from './attack.ts';
 
@@ -163,6 +164,6 @@ describe('sign-up with markup around a valid email', () => {
     const response = await app.browser().submit('/register', { email, password: PASSWORD });
     expect(response.status).toBe(422);
     expectEscaped(response.text, [email]);
-    expect(app.db.prepare('SELECT count(*) FROM users WHERE email LIKE ?').pluck().get('%onmouseover%')).toBe(0);
+    expect(await countOf(app, 'users', 'lower(email) LIKE ?', '%onmouseover%')).toBe(0);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, register, sessionCookieOf, sessionSignsIn } from '../visitors.ts';
+import { firstRow, scalar, sessionsSignedInTo } from '../rows.ts';
 import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, SHIPPING, storedCart,
@@ -76,7 +77,7 @@ describe('POST /account action=convert-guest', () => {
     expect(response.text).toContain('<a href="/login?next=%2Faccount">Sign in to that account</a>');
     const signedIn = await browser.submit('/login?next=%2Faccount', { email: 'already@example.com', password: PASSWORD, next: '/account' });
     expect(signedIn.headers.location).toBe('/account');
-    expect(storedCart(app, accountIdOf(app, 'already@example.com'))).toEqual({ 'ember-mug': 2 });
+    expect(await storedCart(app, await accountIdOf(app, 'already@example.com'))).toEqual({ 'ember-mug': 2 });
   });
 });
 
@@ -129,8 +130,8 @@ describe('POST /account action=delete-account', () => {
     const response = await deleteAccount(browser, 'wrong password');
     expect(response.status).toBe(401);
     expect(errorFor(response.text, 'delete-password')).toBe('That password is not correct.');
-    expect(countRowsWhere(app, 'accounts', 'id = ?', id)).toBe(1);
-    expect(storedCart(app, id)).toEqual({ candle: 2 });
+    expect(await countRowsWhere(app, 'accounts', 'id = ?', id)).toBe(1);
+    expect(await storedCart(app, id)).toEqual({ candle: 2 });
     expect((await browser.get('/account')).status).toBe(200);
   });
 
@@ -140,22 +141,22 @@ describe('POST /account action=delete-account', () => {
     const phone = app.browser();
     await signIn(phone, 'leaving@example.com', PASSWORD);
     const phoneSession = sessionCookieOf(phone);
-    const orderId = (app.db.prepare('SELECT id FROM orders WHERE account_id = ?').get(id) as { id: string }).id;
+    const orderId = (await scalar<string>(app, 'SELECT id FROM orders WHERE account_id = ?', id))!;
 
     const response = await deleteAccount(browser, PASSWORD);
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe('/');
 
-    expect(countRowsWhere(app, 'users', 'id = ?', id)).toBe(0);
-    expect(countRowsWhere(app, 'accounts', 'id = ?', id)).toBe(0);
-    expect(countRowsWhere(app, 'cart_items', 'account_id = ?', id)).toBe(0);
-    expect(countRowsWhere(app, 'notes', 'account_id = ?', id)).toBe(0);
-    expect((app.sessionDb.prepare("SELECT count(*) AS n FROM sessions WHERE json_extract(sess, '$.auth.id') = ?").get(id) as { n: number }).n).toBe(0);
+    expect(await countRowsWhere(app, 'users', 'id = ?', id)).toBe(0);
+    expect(await countRowsWhere(app, 'accounts', 'id = ?', id)).toBe(0);
+    expect(await countRowsWhere(app, 'cart_items', 'account_id = ?', id)).toBe(0);
+    expect(await countRowsWhere(app, 'notes', 'account_id = ?', id)).toBe(0);
+    expect(await sessionsSignedInTo(app, id)).toEqual([]);
     expect(await sessionSignsIn(app, phoneSession)).toBe(false);
-    expect(app.db.prepare('SELECT account_id, name, address, total_cents FROM orders WHERE id = ?').get(orderId))
+    expect(await firstRow(app, 'SELECT account_id, name, address, total_cents FROM orders WHERE id = ?', orderId))
       .toEqual({ account_id: null, name: 'Deleted customer', address: '', total_cents: 8900 });
-    expect(JSON.stringify(app.db.prepare('SELECT * FROM orders WHERE id = ?').get(orderId))).not.toContain(SHIPPING.name);
-    expect(countRowsWhere(app, 'order_lines', 'order_id = ?', orderId)).toBe(1);
+    expect(JSON.stringify(await firstRow(app, 'SELECT * FROM orders WHERE id = ?', orderId))).not.toContain(SHIPPING.name);
+    expect(await countRowsWhere(app, 'order_lines', 'order_id = ?', orderId)).toBe(1);
 
     const home = await browser.get('/');
     expect(flashesOf(home.text)).toEqual(['Your account is deleted.']);
@@ -179,8 +180,8 @@ describe('POST /account action=delete-account', () => {
     const id = guestIdOf(browser);
     const response = await deleteAccount(browser, '');
     expect(response.status).toBe(200);
-    expect(countRowsWhere(app, 'accounts', 'id = ?', id)).toBe(1);
-    expect(storedCart(app, id)).toEqual({ 'ember-mug': 2 });
+    expect(await countRowsWhere(app, 'accounts', 'id = ?', id)).toBe(1);
+    expect(await storedCart(app, id)).toEqual({ 'ember-mug': 2 });
   });
 
   it('answers 403 without the CSRF token and deletes nothing', async () => {
@@ -188,7 +189,7 @@ describe('POST /account action=delete-account', () => {
     await register(browser, 'csrf-delete@example.com');
     const response = await browser.post('/account', { action: 'delete-account', password: PASSWORD });
     expect(response.status).toBe(403);
-    expect(countRowsWhere(app, 'users', 'email = ?', 'csrf-delete@example.com')).toBe(1);
+    expect(await countRowsWhere(app, 'users', 'email = ?', 'csrf-delete@example.com')).toBe(1);
   });
 
   it('cannot be triggered by a signed-out visitor', async () => {
@@ -198,6 +199,6 @@ describe('POST /account action=delete-account', () => {
     const response = await stranger.submit('/account', { action: 'delete-account', password: PASSWORD }, '/login');
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe('/login?next=%2Faccount');
-    expect(countRowsWhere(app, 'users', 'email = ?', 'target@example.com')).toBe(1);
+    expect(await countRowsWhere(app, 'users', 'email = ?', 'target@example.com')).toBe(1);
   });
 });

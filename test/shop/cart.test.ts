@@ -47,8 +47,8 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
   it('keeps the lines in the session, not in the database', async () => {
     const browser = app.browser();
     await addToCart(browser, 'pour-over', 2);
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2 });
-    expect(sessionOf(app, browser)?.auth).toBeUndefined();
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'pour-over': 2 });
+    expect((await sessionOf(app, browser))?.auth).toBeUndefined();
   });
 
   it('action=update sets the quantity and redirects back to the cart', async () => {
@@ -57,7 +57,7 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
     const response = await update(browser, 'pour-over', '5');
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe('/cart');
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 5 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'pour-over': 5 });
   });
 
   it('action=remove takes the line out', async () => {
@@ -66,7 +66,7 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
     await addToCart(browser, 'candle', 1);
     const response = await remove(browser, 'pour-over');
     expect(response.status).toBe(303);
-    expect(sessionOf(app, browser)?.cart).toEqual({ candle: 1 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ candle: 1 });
     expect((await browser.get('/cart')).text).not.toContain('Pour-Over Set');
   });
 
@@ -81,7 +81,7 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
     expect(errorFor(response.text, 'qty-candle')).toBeUndefined();
     expect(valueOf(response.text, 'qty-candle')).toBe('1');
     expect(response.text).not.toContain('role="alert"');
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2, candle: 1 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'pour-over': 2, candle: 1 });
   });
 
   it('refuses to update or remove an unknown product with 404 and a message, the cart unchanged', async () => {
@@ -91,14 +91,14 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
       expect(response.status).toBe(404);
       expect(response.text).toContain('<p class="error" role="alert">That product is not in our catalogue.</p>');
     }
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'pour-over': 2 });
   });
 
   it('does not add a product by updating a line the cart does not have', async () => {
     const browser = app.browser();
     await addToCart(browser, 'pour-over', 2);
     await update(browser, 'candle', '3');
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'pour-over': 2 });
   });
 
   it('answers 403 to an update or remove without the CSRF token, and changes nothing', async () => {
@@ -106,7 +106,7 @@ describe('POST /cart before any sign-in (the cart lives in the session)', () => 
     await addToCart(browser, 'pour-over', 2);
     expect((await browser.post('/cart', { action: 'update', productId: 'pour-over', quantity: '9' })).status).toBe(403);
     expect((await browser.post('/cart', { action: 'remove', productId: 'pour-over' })).status).toBe(403);
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'pour-over': 2 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'pour-over': 2 });
   });
 });
 
@@ -119,8 +119,8 @@ describe('the cart at guest checkout', () => {
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe('/checkout');
     const guestId = guestIdOf(browser);
-    expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 2, 'fountain-pen': 1 });
-    expect(sessionOf(app, browser)?.cart).toBeUndefined();
+    expect(await storedCart(app, guestId)).toEqual({ 'ember-mug': 2, 'fountain-pen': 1 });
+    expect((await sessionOf(app, browser))?.cart).toBeUndefined();
     const cart = await browser.get('/cart');
     expect(cart.text).toContain('<td class="total">$82.00</td>');
   });
@@ -133,9 +133,9 @@ describe('the cart at guest checkout', () => {
     const guestId = guestIdOf(browser);
     expect((await update(browser, 'ember-mug', '4')).status).toBe(303);
     expect((await remove(browser, 'fountain-pen')).status).toBe(303);
-    expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 4 });
+    expect(await storedCart(app, guestId)).toEqual({ 'ember-mug': 4 });
     expect((await update(browser, 'ember-mug', '0')).status).toBe(422);
-    expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 4 });
+    expect(await storedCart(app, guestId)).toEqual({ 'ember-mug': 4 });
   });
 });
 
@@ -144,10 +144,10 @@ describe('the cart of a registered user', () => {
     const browser = app.browser();
     await addToCart(browser, 'tote-bag', 1);
     await register(browser, 'cart-owner@example.com');
-    const id = accountIdOf(app, 'cart-owner@example.com');
+    const id = await accountIdOf(app, 'cart-owner@example.com');
     await addToCart(browser, 'plant-pot', 2);
-    expect(storedCart(app, id)).toEqual({ 'tote-bag': 1, 'plant-pot': 2 });
-    expect(sessionOf(app, browser)?.cart).toBeUndefined();
+    expect(await storedCart(app, id)).toEqual({ 'tote-bag': 1, 'plant-pot': 2 });
+    expect((await sessionOf(app, browser))?.cart).toBeUndefined();
   });
 
   it('is nobody else\'s: another visitor\'s update of the same product changes only their own cart', async () => {
@@ -158,7 +158,7 @@ describe('the cart of a registered user', () => {
     await addToCart(other, 'desk-lamp', 1);
     await update(other, 'desk-lamp', '7');
     await remove(other, 'desk-lamp');
-    expect(storedCart(app, accountIdOf(app, 'cart-keeper@example.com'))).toEqual({ 'desk-lamp': 1 });
-    expect(countRowsWhere(app, 'cart_items', "product_id = 'desk-lamp'")).toBe(1);
+    expect(await storedCart(app, await accountIdOf(app, 'cart-keeper@example.com'))).toEqual({ 'desk-lamp': 1 });
+    expect(await countRowsWhere(app, 'cart_items', "product_id = 'desk-lamp'")).toBe(1);
   });
 });

@@ -12,8 +12,8 @@ describe('GET /', () => {
     expect(response.status).toBe(200);
     const cards = [...response.text.matchAll(/<li class="product-card">([\s\S]*?)<\/li>/g)].map((match) => match[1]!);
     expect(cards.length).toBeGreaterThanOrEqual(12);
-    const products = app.db.prepare('SELECT id, name, description, price_cents AS priceCents, image FROM products ORDER BY position')
-      .all() as Array<{ id: string; name: string; description: string; priceCents: number; image: string }>;
+    const products = await app.sql<{ id: string; name: string; description: string; priceCents: number; image: string }>(
+      'SELECT id, name, description, price_cents AS "priceCents", image FROM products ORDER BY position');
     expect(products).toHaveLength(cards.length);
     products.forEach((product, index) => {
       const card = cards[index]!;
@@ -32,8 +32,8 @@ describe('GET /', () => {
     await browser.get('/products/ember-mug');
     await addToCart(browser, 'ember-mug', 1);
     expect(browser.cookie('gk.resume')).toBeUndefined();
-    expect(sessionOf(app, browser)).toMatchObject({ cart: { 'ember-mug': 1 } });
-    expect(sessionOf(app, browser)?.auth).toBeUndefined();
+    expect(await sessionOf(app, browser)).toMatchObject({ cart: { 'ember-mug': 1 } });
+    expect((await sessionOf(app, browser))?.auth).toBeUndefined();
   });
 });
 
@@ -59,7 +59,7 @@ describe('GET /products/:id', () => {
     const browser = app.browser();
     const response = await browser.submit('/products/unicorn-saddle', { productId: 'unicorn-saddle', quantity: '1' }, '/products/ember-mug');
     expect(response.status).toBe(404);
-    expect(sessionOf(app, browser)?.cart).toBeUndefined();
+    expect((await sessionOf(app, browser))?.cart).toBeUndefined();
   });
 });
 
@@ -78,7 +78,7 @@ describe('POST /products/:id (add to cart)', () => {
     const browser = app.browser();
     await addToCart(browser, 'candle', 2);
     await addToCart(browser, 'candle', 5);
-    expect(sessionOf(app, browser)?.cart).toEqual({ candle: 7 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ candle: 7 });
   });
 
   it.each([
@@ -95,7 +95,7 @@ describe('POST /products/:id (add to cart)', () => {
     expect(response.status).toBe(status);
     expect(errorFor(response.text, 'quantity')).toBe(message);
     expect(valueOf(response.text, 'quantity')).toBe(quantity);
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'ember-mug': 1 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'ember-mug': 1 });
   });
 
   it('refuses an unknown productId with 404 and a message, leaving the cart unchanged', async () => {
@@ -104,14 +104,14 @@ describe('POST /products/:id (add to cart)', () => {
     const response = await browser.submit('/products/ember-mug', { productId: 'unicorn-saddle', quantity: '1' });
     expect(response.status).toBe(404);
     expect(response.text).toContain('That product is not in our catalogue.');
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'ember-mug': 1 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'ember-mug': 1 });
   });
 
   it('caps a line at 99 however often it is added', async () => {
     const browser = app.browser();
     await addToCart(browser, 'notebook', 60);
     await addToCart(browser, 'notebook', 60);
-    expect(sessionOf(app, browser)?.cart).toEqual({ notebook: 99 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ notebook: 99 });
   });
 
   it('answers 403 to a POST without the form\'s CSRF token and adds nothing', async () => {
@@ -119,6 +119,6 @@ describe('POST /products/:id (add to cart)', () => {
     await addToCart(browser, 'ember-mug', 1);
     const response = await browser.post('/products/ember-mug', { productId: 'ember-mug', quantity: '4' });
     expect(response.status).toBe(403);
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'ember-mug': 1 });
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'ember-mug': 1 });
   });
 });

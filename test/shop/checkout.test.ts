@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, register } from '../visitors.ts';
+import { failInserts, firstRow } from '../rows.ts';
 import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import {
   accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, RECEIPT_EMAIL, seedSection, sessionOf, SHIPPING, storedCart,
@@ -28,8 +29,8 @@ async function guestAtCheckout(browser: Browser): Promise<string> {
   return guestIdOf(browser);
 }
 
-function ordersOf(accountId: string) {
-  return app.db.prepare('SELECT * FROM orders WHERE account_id = ?').all(accountId) as Array<Record<string, unknown>>;
+function ordersOf(accountId: string): Promise<Array<Record<string, unknown>>> {
+  return app.sql('SELECT * FROM orders WHERE account_id = ?', accountId);
 }
 
 describe('GET /checkout for a visitor who is not signed in', () => {
@@ -54,11 +55,11 @@ describe('GET /checkout for a visitor who is not signed in', () => {
   it('places no order when a place-order form is posted without signing in, and still offers the options', async () => {
     const browser = app.browser();
     await addToCart(browser, 'ember-mug', 1);
-    const before = countRowsWhere(app, 'orders', '1');
+    const before = await countRowsWhere(app, 'orders', 'TRUE');
     const response = await submitOrder(browser);
     expect(response.text).toContain('Continue as Guest');
-    expect(countRowsWhere(app, 'orders', '1')).toBe(before);
-    expect(sessionOf(app, browser)?.cart).toEqual({ 'ember-mug': 1 });
+    expect(await countRowsWhere(app, 'orders', 'TRUE')).toBe(before);
+    expect((await sessionOf(app, browser))?.cart).toEqual({ 'ember-mug': 1 });
   });
 });
 
@@ -66,18 +67,18 @@ describe('POST /checkout action=guest-checkout', () => {
   it('signs the visitor in as a customers guest, moves the cart onto it and redirects to /checkout', async () => {
     const browser = app.browser();
     const guestId = await guestAtCheckout(browser);
-    expect(app.db.prepare('SELECT is_anonymous FROM customers WHERE id = ?').get(guestId)).toEqual({ is_anonymous: 1 });
-    expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
-    expect(sessionOf(app, browser)?.cart).toBeUndefined();
+    expect(await firstRow(app, 'SELECT is_anonymous FROM customers WHERE id = ?', guestId)).toEqual({ is_anonymous: 1 });
+    expect(await storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
+    expect((await sessionOf(app, browser))?.cart).toBeUndefined();
   });
 
   it('answers 403 without the CSRF token and creates no guest', async () => {
     const browser = app.browser();
     await addToCart(browser, 'ember-mug', 1);
-    const before = countRowsWhere(app, 'accounts', '1');
+    const before = await countRowsWhere(app, 'accounts', 'TRUE');
     const response = await browser.post('/checkout', { action: 'guest-checkout' });
     expect(response.status).toBe(403);
-    expect(countRowsWhere(app, 'accounts', '1')).toBe(before);
+    expect(await countRowsWhere(app, 'accounts', 'TRUE')).toBe(before);
     expect(browser.cookie('gk.resume')).toBeUndefined();
   });
 
@@ -89,8 +90,8 @@ describe('POST /checkout action=guest-checkout', () => {
       const response = await browser.submit('/checkout', { action: 'guest-checkout' });
       expect(response.text).toMatch(/<div class="error">\s*Failed to create guest account: Guest accounts are not available right now\.\s*<\/div>/);
       expect(response.text).toContain('Continue as Guest');
-      expect(countRowsWhere(closed, 'accounts', '1')).toBe(0);
-      expect(sessionOf(closed, browser)?.cart).toEqual({ 'ember-mug': 1 });
+      expect(await countRowsWhere(closed, 'accounts', 'TRUE')).toBe(0);
+      expect((await sessionOf(closed, browser))?.cart).toEqual({ 'ember-mug': 1 });
     } finally {
       await closed.close();
     }
@@ -123,7 +124,7 @@ describe('GET /checkout for a signed-in visitor', () => {
     const signedIn = await browser.submit('/login?next=%2Fcheckout', { email: 'has-account@example.com', password: PASSWORD, next: '/checkout' });
     expect(signedIn.status).toBe(303);
     expect(signedIn.headers.location).toBe('/checkout');
-    expect(storedCart(app, accountIdOf(app, 'has-account@example.com'))).toEqual({ 'tea-tin': 1, 'ember-mug': 2, candle: 1 });
+    expect(await storedCart(app, await accountIdOf(app, 'has-account@example.com'))).toEqual({ 'tea-tin': 1, 'ember-mug': 2, candle: 1 });
     const after = await browser.get('/checkout');
     expect(after.text).toContain('value="place-order"');
     expect(after.text).not.toContain('href="/login?next=%2Fcheckout"');
@@ -147,13 +148,13 @@ describe('POST /checkout action=place-order', () => {
     expect(response.status).toBe(303);
     const id = /^\/orders\/(.+)$/.exec(response.headers.location ?? '')?.[1];
     expect(id).toBeTruthy();
-    expect(ordersOf(guestId)).toEqual([expect.objectContaining({ id, total_cents: 2 * 1800 + 2400, ...SHIPPING })]);
-    expect(app.db.prepare('SELECT product_id, name, unit_price_cents, quantity FROM order_lines WHERE order_id = ? ORDER BY position').all(id))
+    expect(await ordersOf(guestId)).toEqual([expect.objectContaining({ id, total_cents: 2 * 1800 + 2400, ...SHIPPING })]);
+    expect(await app.sql('SELECT product_id, name, unit_price_cents, quantity FROM order_lines WHERE order_id = ? ORDER BY position', id))
       .toEqual([
         { product_id: 'ember-mug', name: 'Ember Mug', unit_price_cents: 1800, quantity: 2 },
         { product_id: 'candle', name: 'Cedar Candle', unit_price_cents: 2400, quantity: 1 },
       ]);
-    expect(storedCart(app, guestId)).toEqual({});
+    expect(await storedCart(app, guestId)).toEqual({});
     const page = await browser.get(`/orders/${id}`);
     expect(flashesOf(page.text)).toEqual(['Thank you! Your order is placed.']);
     expect((await browser.get('/cart')).text).toContain('Your cart is empty.');
@@ -164,13 +165,13 @@ describe('POST /checkout action=place-order', () => {
     await register(browser, 'price-watcher@example.com');
     await addToCart(browser, 'tote-bag', 2);
     const id = await placeOrder(browser);
-    app.db.prepare("UPDATE products SET price_cents = 9900 WHERE id = 'tote-bag'").run();
+    await app.sql("UPDATE products SET price_cents = 9900 WHERE id = 'tote-bag'");
     try {
       const page = await browser.get(`/orders/${id}`);
       expect(page.text).toContain('<li><span>2 × Canvas Tote</span> <span>$44.00</span></li>');
       expect(page.text).toContain('Total <strong>$44.00</strong>');
     } finally {
-      app.db.prepare("UPDATE products SET price_cents = 2200 WHERE id = 'tote-bag'").run();
+      await app.sql("UPDATE products SET price_cents = 2200 WHERE id = 'tote-bag'");
     }
   });
 
@@ -178,17 +179,16 @@ describe('POST /checkout action=place-order', () => {
     const browser = app.browser();
     const guestId = await guestAtCheckout(browser);
     // The second line's insert fails, after the order row and the first line were written.
-    app.db.exec(`CREATE TEMP TRIGGER fail_second_line BEFORE INSERT ON order_lines WHEN NEW.product_id = 'candle'
-      BEGIN SELECT RAISE(ABORT, 'disk full'); END`);
+    const restore = await failInserts(app, 'order_lines', "NEW.product_id = 'candle'", 'disk full');
     try {
       const response = await submitOrder(browser);
       expect(response.status).toBe(500);
     } finally {
-      app.db.exec('DROP TRIGGER temp.fail_second_line');
+      await restore();
     }
-    expect(ordersOf(guestId)).toEqual([]);
-    expect(countRowsWhere(app, 'order_lines', "order_id NOT IN (SELECT id FROM orders)")).toBe(0);
-    expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
+    expect(await ordersOf(guestId)).toEqual([]);
+    expect(await countRowsWhere(app, 'order_lines', "order_id NOT IN (SELECT id FROM orders)")).toBe(0);
+    expect(await storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
   });
 
   it('places one order for a double click on "Place order" (two submissions at once)', async () => {
@@ -198,7 +198,7 @@ describe('POST /checkout action=place-order', () => {
     const form = { _csrf: token, action: 'place-order', email: RECEIPT_EMAIL, ...SHIPPING };
     const statuses = (await Promise.all([browser.post('/checkout', form), browser.post('/checkout', form)])).map((r) => r.status);
     expect(statuses.sort()).toEqual([303, 409]);
-    expect(ordersOf(guestId)).toHaveLength(1);
+    expect(await ordersOf(guestId)).toHaveLength(1);
   });
 
   it('answers 409 with a clear message when the cart is empty, and stores no order', async () => {
@@ -208,7 +208,7 @@ describe('POST /checkout action=place-order', () => {
     const response = await submitOrder(browser);
     expect(response.status).toBe(409);
     expect(response.text).toContain('<p class="error" role="alert">Your cart is empty: add something before checking out.</p>');
-    expect(ordersOf(guestId)).toHaveLength(1);
+    expect(await ordersOf(guestId)).toHaveLength(1);
   });
 
   it.each(['name', 'address', 'city', 'postcode'])('answers 422 when %s is missing, with the error next to it and the other values kept', async (field) => {
@@ -220,8 +220,8 @@ describe('POST /checkout action=place-order', () => {
     for (const [other, value] of Object.entries(SHIPPING)) {
       if (other !== field) expect(valueOf(response.text, other)).toBe(value);
     }
-    expect(ordersOf(guestId)).toEqual([]);
-    expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
+    expect(await ordersOf(guestId)).toEqual([]);
+    expect(await storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
   });
 
   it('answers 422 when a field is longer than 200 characters, keeping what was typed; exactly 200 is accepted', async () => {
@@ -232,10 +232,10 @@ describe('POST /checkout action=place-order', () => {
     expect(refused.status).toBe(422);
     expect(errorFor(refused.text, 'address')).toBe('Please fill in this field (at most 200 characters).');
     expect(valueOf(refused.text, 'address')).toBe(long);
-    expect(ordersOf(guestId)).toEqual([]);
+    expect(await ordersOf(guestId)).toEqual([]);
     const placed = await submitOrder(browser, { ...SHIPPING, address: 'é'.repeat(200) });
     expect(placed.status).toBe(303);
-    expect(ordersOf(guestId)).toEqual([expect.objectContaining({ address: 'é'.repeat(200) })]);
+    expect(await ordersOf(guestId)).toEqual([expect.objectContaining({ address: 'é'.repeat(200) })]);
   });
 
   it('escapes what was typed when the form is re-rendered', async () => {
@@ -252,8 +252,8 @@ describe('POST /checkout action=place-order', () => {
     const guestId = await guestAtCheckout(browser);
     const response = await browser.post('/checkout', { action: 'place-order', ...SHIPPING });
     expect(response.status).toBe(403);
-    expect(ordersOf(guestId)).toEqual([]);
-    expect(storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
+    expect(await ordersOf(guestId)).toEqual([]);
+    expect(await storedCart(app, guestId)).toEqual({ 'ember-mug': 2, candle: 1 });
   });
 
   it('places a registered user\'s order under their account', async () => {
@@ -261,6 +261,6 @@ describe('POST /checkout action=place-order', () => {
     await register(browser, 'buyer@example.com');
     await addToCart(browser, 'desk-lamp', 1);
     const id = await placeOrder(browser);
-    expect(ordersOf(accountIdOf(app, 'buyer@example.com'))).toEqual([expect.objectContaining({ id, total_cents: 11900 })]);
+    expect(await ordersOf(await accountIdOf(app, 'buyer@example.com'))).toEqual([expect.objectContaining({ id, total_cents: 11900 })]);
   });
 });

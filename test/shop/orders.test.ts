@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { becomeGuest, PASSWORD, register } from '../visitors.ts';
+import { firstRow } from '../rows.ts';
 import { guestWithCart, startApp, type Browser, type TestApp } from '../support.ts';
 import { accountIdOf, addToCart, errorFor, guestIdOf, placeOrder, SHIPPING, valueOf } from './shop.ts';
 
@@ -94,7 +95,7 @@ describe('saving the account on the order page', () => {
     const page = await browser.get(`/orders/${id}`);
     expect(page.text).toContain('Your account is saved. Everything you did as a guest is in it.');
     expect(page.text).not.toContain('id="save-title"');
-    expect(app.db.prepare('SELECT account_id FROM orders WHERE id = ?').get(id)).toEqual({ account_id: guestId });
+    expect(await firstRow(app, 'SELECT account_id FROM orders WHERE id = ?', id)).toEqual({ account_id: guestId });
 
     await browser.submit('/logout', {}, '/');
     expect((await browser.get(`/orders/${id}`)).status).toBe(302);
@@ -119,7 +120,7 @@ describe('saving the account on the order page', () => {
     const id = await guestOrder(browser);
     const response = await browser.post(`/orders/${id}`, { action: 'convert-guest', email: 'csrf@example.com', password: PASSWORD });
     expect(response.status).toBe(403);
-    expect(app.db.prepare('SELECT is_anonymous FROM customers WHERE id = ?').get(guestIdOf(browser))).toEqual({ is_anonymous: 1 });
+    expect(await firstRow(app, 'SELECT is_anonymous FROM customers WHERE id = ?', guestIdOf(browser))).toEqual({ is_anonymous: 1 });
   });
 
   it('cannot be used on someone else\'s order: 404, and the visitor stays a guest', async () => {
@@ -128,7 +129,7 @@ describe('saving the account on the order page', () => {
     const otherId = await becomeGuest(other);
     const response = await other.submit(`/orders/${id}`, { action: 'convert-guest', email: 'thief@example.com', password: PASSWORD }, '/try');
     expect(response.status).toBe(404);
-    expect(app.db.prepare('SELECT is_anonymous FROM users WHERE id = ?').get(otherId)).toEqual({ is_anonymous: 1 });
-    expect(() => accountIdOf(app, 'thief@example.com')).toThrow();
+    expect(await firstRow(app, 'SELECT is_anonymous FROM users WHERE id = ?', otherId)).toEqual({ is_anonymous: 1 });
+    await expect(accountIdOf(app, 'thief@example.com')).rejects.toThrow();
   });
 });

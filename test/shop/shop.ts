@@ -4,6 +4,7 @@
  * a screen reader would (titles, labels, the error an input's aria-describedby points to).
  */
 import fs from 'node:fs';
+import { countOf, scalar, sessionIdIn, storedSession } from '../rows.ts';
 import type { Browser, TestApp } from '../support.ts';
 import { parseResumeToken, RESUME_COOKIE, SESSION_COOKIE } from '../visitors.ts';
 
@@ -42,31 +43,26 @@ export function guestIdOf(browser: Browser): string {
   return parseResumeToken(token).id;
 }
 
-export function accountIdOf(app: TestApp, email: string): string {
-  const row = app.db.prepare('SELECT id FROM users WHERE email = ?').get(email) as { id: string } | undefined;
-  if (!row) throw new Error(`no user ${email}`);
-  return row.id;
+export async function accountIdOf(app: TestApp, email: string): Promise<string> {
+  const id = await scalar<string>(app, 'SELECT id FROM users WHERE email = ?', email);
+  if (!id) throw new Error(`no user ${email}`);
+  return id;
 }
 
 /** The signed-in cart stored under an account, as product id → quantity. */
-export function storedCart(app: TestApp, accountId: string): Record<string, number> {
-  const rows = app.db.prepare('SELECT product_id, quantity FROM cart_items WHERE account_id = ?').all(accountId) as
-    Array<{ product_id: string; quantity: number }>;
+export async function storedCart(app: TestApp, accountId: string): Promise<Record<string, number>> {
+  const rows = await app.sql<{ product_id: string; quantity: number }>('SELECT product_id, quantity FROM cart_items WHERE account_id = ?', accountId);
   return Object.fromEntries(rows.map((row) => [row.product_id, row.quantity]));
 }
 
-export function countRowsWhere(app: TestApp, table: string, where: string, ...values: unknown[]): number {
-  return (app.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`).get(...values) as { n: number }).n;
+export function countRowsWhere(app: TestApp, table: string, where: string, ...values: unknown[]): Promise<number> {
+  return countOf(app, table, where, ...values);
 }
 
-/** The session row of this browser, parsed (express-session's signed cookie is `s:<sid>.<signature>`). */
-export function sessionOf(app: TestApp, browser: Browser): Record<string, unknown> | undefined {
+/** The session row of this browser, parsed. */
+export async function sessionOf(app: TestApp, browser: Browser): Promise<Record<string, unknown> | undefined> {
   const cookie = browser.cookie(SESSION_COOKIE);
-  if (!cookie) return undefined;
-  const signed = decodeURIComponent(cookie).slice('s:'.length);
-  const sid = signed.slice(0, signed.lastIndexOf('.'));
-  const row = app.sessionDb.prepare('SELECT sess FROM sessions WHERE sid = ?').get(sid) as { sess: string } | undefined;
-  return row ? JSON.parse(row.sess) as Record<string, unknown> : undefined;
+  return cookie ? storedSession(app, sessionIdIn(cookie)) : undefined;
 }
 
 export function titleOf(html: string): string | undefined {

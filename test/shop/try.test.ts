@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { becomeGuest, getWithCookies, PASSWORD, register, RESUME_COOKIE } from '../visitors.ts';
+import { column, firstRow, scalar } from '../rows.ts';
 import { startApp, type Browser, type TestApp } from '../support.ts';
 import { countRowsWhere, errorFor, guestIdOf, seedSection } from './shop.ts';
 
@@ -15,9 +16,8 @@ function addNote(browser: Browser, body: string) {
   return browser.submit('/try', { action: 'add-note', body });
 }
 
-function notesOf(accountId: string): string[] {
-  return (app.db.prepare('SELECT body FROM notes WHERE account_id = ? ORDER BY id').all(accountId) as Array<{ body: string }>)
-    .map((row) => row.body);
+function notesOf(accountId: string): Promise<string[]> {
+  return column<string>(app, 'SELECT body FROM notes WHERE account_id = ? ORDER BY id', accountId);
 }
 
 describe('GET /try', () => {
@@ -31,7 +31,7 @@ describe('GET /try', () => {
     expect(first.status).toBe(302);
     expect(first.headers.location).toBe('/try');
     const guestId = guestIdOf(browser);
-    expect(app.db.prepare('SELECT is_anonymous FROM users WHERE id = ?').get(guestId)).toEqual({ is_anonymous: 1 });
+    expect(await firstRow(app, 'SELECT is_anonymous FROM users WHERE id = ?', guestId)).toEqual({ is_anonymous: 1 });
     const reloaded = await browser.get('/try');
     expect(reloaded.status).toBe(200);
     expect(reloaded.text).toContain('<h1>Try it: your notes</h1>');
@@ -62,11 +62,11 @@ describe('GET /try', () => {
   });
 
   it('gives a crawler the page without creating a guest or redirecting', async () => {
-    const before = countRowsWhere(app, 'accounts', '1');
+    const before = await countRowsWhere(app, 'accounts', 'TRUE');
     const response = await getWithCookies(app, '/try', {}).set('User-Agent', 'Googlebot/2.1 (+http://www.google.com/bot.html)');
     expect(response.status).toBe(200);
     expect(response.text).toContain('Guest access is not available right now.');
-    expect(countRowsWhere(app, 'accounts', '1')).toBe(before);
+    expect(await countRowsWhere(app, 'accounts', 'TRUE')).toBe(before);
   });
 });
 
@@ -78,7 +78,7 @@ describe('POST /try (notes)', () => {
     expect(saved.status).toBe(303);
     expect(saved.headers.location).toBe('/try');
     await addNote(browser, 'Then the candle');
-    expect(notesOf(guestId)).toEqual(['Try the oak board', 'Then the candle']);
+    expect(await notesOf(guestId)).toEqual(['Try the oak board', 'Then the candle']);
     const page = await browser.get('/try');
     expect(page.text).toMatch(/<p>Then the candle<\/p>[\s\S]*<p>Try the oak board<\/p>/);
   });
@@ -90,21 +90,21 @@ describe('POST /try (notes)', () => {
       const response = await addNote(browser, body);
       expect(response.status).toBe(422);
       expect(errorFor(response.text, 'body')).toBe('Notes need some text, at most 2,000 characters.');
-      expect(notesOf(guestId)).toEqual([]);
+      expect(await notesOf(guestId)).toEqual([]);
     });
 
   it('deletes a note of one\'s own, and never another visitor\'s', async () => {
     const owner = app.browser();
     const ownerId = await becomeGuest(owner);
     await addNote(owner, 'Mine');
-    const noteId = String((app.db.prepare('SELECT id FROM notes WHERE account_id = ?').get(ownerId) as { id: number }).id);
+    const noteId = String(await scalar<number>(app, 'SELECT id FROM notes WHERE account_id = ?', ownerId));
     const other = app.browser();
     await becomeGuest(other);
     await other.submit('/try', { action: 'delete-note', noteId });
-    expect(notesOf(ownerId)).toEqual(['Mine']);
+    expect(await notesOf(ownerId)).toEqual(['Mine']);
     const deleted = await owner.submit('/try', { action: 'delete-note', noteId });
     expect(deleted.status).toBe(303);
-    expect(notesOf(ownerId)).toEqual([]);
+    expect(await notesOf(ownerId)).toEqual([]);
   });
 
   it('answers 403 without the CSRF token and saves nothing', async () => {
@@ -112,7 +112,7 @@ describe('POST /try (notes)', () => {
     const guestId = await becomeGuest(browser);
     const response = await browser.post('/try', { action: 'add-note', body: 'forged' });
     expect(response.status).toBe(403);
-    expect(notesOf(guestId)).toEqual([]);
+    expect(await notesOf(guestId)).toEqual([]);
   });
 });
 
@@ -134,7 +134,7 @@ describe('a guest\'s notes over time', () => {
     const converted = await browser.submit('/try', { action: 'convert-guest', email: 'keeper@example.com', password: PASSWORD });
     expect(converted.status).toBe(303);
     expect(converted.headers.location).toBe('/try');
-    expect(notesOf(guestId)).toEqual(['Keep this']);
+    expect(await notesOf(guestId)).toEqual(['Keep this']);
     const later = app.browser();
     await later.submit('/login', { email: 'keeper@example.com', password: PASSWORD });
     expect((await later.get('/try')).text).toContain('<p>Keep this</p>');

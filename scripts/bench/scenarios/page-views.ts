@@ -3,10 +3,12 @@
  * generators, first visits), guest creation limited as in production (GUEST_RATE_LIMIT=30), on
  * a fresh server. A page's forms must store nothing: before the CSRF secret moved to a cookie of
  * its own, every view of /login stored a session row for 168 h. The rows left are counted in
- * sessions.db; the guests /try created within the limit are expected to have one each.
+ * sessions.db (on PostgreSQL, the server's own database's `sessions`); the guests /try created
+ * within the limit are expected to have one each.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { queryDatabase } from '../../support/postgres-cluster.ts';
 import { count, runLoad, type LoadResult } from '../load.ts';
 import { log } from '../processes.ts';
 import { row, type Row } from '../report.ts';
@@ -31,7 +33,7 @@ export async function pageViews(run: BenchRun, start: () => Promise<RunningServe
   } finally {
     await server.stop();
   }
-  const stored = storedSessions(server.dataDir);
+  const stored = server.databaseUrl ? await storedPostgresSessions(server.databaseUrl) : storedSessions(server.dataDir);
   const views = count(result, [200, 302, 429]);
   const notes = [
     views < VIEWS ? `only ${views} of ${VIEWS} views answered 200, 302 or 429 (${JSON.stringify(result.statuses)}, ${result.errors} errors)` : '',
@@ -53,4 +55,11 @@ function storedSessions(dataDir: string): { rows: number; guests: number } {
   } finally {
     db.close();
   }
+}
+
+/** The same on PostgreSQL: a session that signs someone in names its account in `account_id`. */
+async function storedPostgresSessions(databaseUrl: string): Promise<{ rows: number; guests: number }> {
+  const [counts] = await queryDatabase<{ rows: number; guests: number }>(databaseUrl,
+    'SELECT count(*)::int AS rows, count(account_id)::int AS guests FROM sessions');
+  return counts!;
 }

@@ -2,12 +2,15 @@
  * Signed-in page render: `GET /cart` and `GET /checkout` as existing guests with an item in
  * their cart, one guest per connection. Floor: session read, the visitor's row, a small template.
  */
+import type { BackendName } from '../backend.ts';
 import type { Row } from '../report.ts';
 import { sideBySide, sideBySideRows, type BenchRun } from '../run.ts';
 import { Visitor } from '../visitor.ts';
 
 export const NAME = 'signed-in-render';
 const P99_TARGET_MS = 20;
+/** Issue 14 asks 0.8× of the Postgres floor; SQLite's target has been 0.7× since the first bench. */
+const MIN_RATIO: Record<BackendName, number> = { sqlite: 0.7, postgres: 0.8 };
 
 export async function signedInRender(run: BenchRun): Promise<Row[]> {
   const guests = await Promise.all(Array.from({ length: run.connections }, () => guestWithCart(run.guestkit.url)));
@@ -16,7 +19,7 @@ export async function signedInRender(run: BenchRun): Promise<Row[]> {
     { paths: ['/cart', '/checkout'], connections: run.connections, cookies: guests },
     { paths: ['/page'], connections: run.connections, cookies: visitors });
   return sideBySideRows(NAME, measured, {
-    status: 200, unit: 'req/s', minRatio: 0.7, p99: { ms: P99_TARGET_MS, unit: `ms (${run.connections} connections)` },
+    status: 200, unit: 'req/s', minRatio: MIN_RATIO[run.backend], p99: { ms: P99_TARGET_MS, unit: `ms (${run.connections} connections)` },
   });
 }
 

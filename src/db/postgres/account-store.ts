@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { AuthError } from '../../auth/errors.ts';
 import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts';
+import { isStorableText } from '../../plain-text.ts';
 import { isUniqueViolation } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
 import { LOCK_NAMESPACE } from './locks.ts';
@@ -61,11 +62,13 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
     has: (collection) => byCollection.has(collection),
 
     async find(collection, id) {
+      if (!isStorableText(id)) return null;
       const { rows } = await pool.query<Row>(statements(collection).find, [id]);
       return rows[0] ? toRecord(collection, rows[0]) : null;
     },
 
     async findRegisteredByEmail(email) {
+      if (!isStorableText(email)) return null;
       for (const [collection, statement] of byCollection) {
         const { rows } = await pool.query<Row>(statement.findRegisteredByEmail, [email]);
         if (rows[0]) return toRecord(collection, rows[0]);

@@ -1,7 +1,10 @@
 import type { EventLog } from '../../auth/stores.ts';
 import { postgresWrite } from './unit-of-work.ts';
 
-const INSERT_EVENT = 'INSERT INTO auth_events (type, record_id, collection, created_at, detail) VALUES ($1, $2, $3, $4, $5)';
+/** The columns of `auth_events` every writer fills, spelled once (cleanup writes `guest_deleted` in bulk). */
+export const EVENT_COLUMNS = 'type, record_id, collection, created_at, detail';
+
+const INSERT_EVENT = `INSERT INTO auth_events (${EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5)`;
 
 /** `auth_events` in PostgreSQL; the time is taken when the event is recorded, not when it is applied. */
 export function createPostgresEventLog(now: () => number): EventLog {

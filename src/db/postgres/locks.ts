@@ -1,9 +1,13 @@
 /**
- * Transaction-scoped advisory locks (`pg_advisory_xact_lock(namespace, key)`): held until
- * COMMIT or ROLLBACK, so none outlives the transaction that took it. The namespace keeps our
- * keys apart from any other application's on the same database.
+ * Advisory locks, keyed `(namespace, key)`. Most are transaction-scoped
+ * (`pg_advisory_xact_lock`): held until COMMIT or ROLLBACK, so none outlives the transaction that
+ * took it. The cleanup lock is session-scoped: held by one connection for a whole run, and gone
+ * with that connection when the run ends, crashes or is killed. The namespace keeps our keys apart
+ * from any other application's on the same database.
  */
 export const LOCK_NAMESPACE = 0x67_6b_69_74; // "gkit"
 
 /** Keys within the namespace; an email's key is hashtext(lower(email)) (see account-store.ts). */
 export const MIGRATION_LOCK = 1;
+/** One `npm run cleanup` at a time per database (src/db/postgres/cleanup/lock.ts). */
+export const CLEANUP_LOCK = 2;

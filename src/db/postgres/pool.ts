@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { StorageUnavailableError } from '../../errors.ts';
+import { redactedUrl } from '../../config.ts';
 
 export interface PoolOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -33,6 +34,11 @@ export function openPool(options: PoolOptions): pg.Pool {
   // emits 'error'; unheard, that event would end the process. The next query connects anew, so
   // the app recovers by itself once the server is back.
   pool.on('error', () => {});
+  // A client lent out (a transaction, between two of its statements) whose connection drops
+  // emits 'error' on itself, where nobody listens: that too would end the process (it did, when
+  // the server was stopped under load). Its next query fails instead, as StorageUnavailableError,
+  // and the transaction gives it back broken, so the pool discards it.
+  pool.on('connect', (client) => client.on('error', () => {}));
   translateLosses(pool);
   return pool;
 }
@@ -81,4 +87,16 @@ function translateLosses(pool: pg.Pool): void {
       return client;
     }, (error: unknown) => { throw translated(error); });
   };
+}
+
+/**
+ * A failure to open the database of `databaseUrl`, saying which: DATABASE_URL with its password
+ * hidden, then pg's reason (pg's messages never hold the password). Node's connect fails with an
+ * AggregateError, whose own message is empty, when it tried several addresses (localhost).
+ */
+export function openFailure(databaseUrl: string, error: unknown): Error {
+  const reason = error instanceof AggregateError
+    ? error.errors.map((each: Error) => each.message).join('; ')
+    : (error as Error).message;
+  return new Error(`cannot open the database of DATABASE_URL (${redactedUrl(databaseUrl)}): ${reason || String(error)}`, { cause: error });
 }

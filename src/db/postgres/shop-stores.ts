@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { isStorableText } from '../../plain-text.ts';
 import { ShopError } from '../../shop/errors.ts';
 import { checkCartIsExpected } from '../../shop/orders.ts';
 import type { CartLine, CartStore, Note, NoteStore, Order, OrderLine, OrderLink, OrderStore, Product, ProductStore } from '../../shop/stores.ts';
@@ -19,7 +20,9 @@ export function createPostgresProductStore(pool: pg.Pool): ProductStore {
       products.map((p) => p.priceCents), products.map((p) => p.image), products.map((_, position) => position),
     ])),
     list: async () => (await pool.query<Product>(`SELECT ${PRODUCT_COLUMNS} FROM products ORDER BY position`)).rows,
-    find: async (id) => (await pool.query<Product>(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id])).rows[0] ?? null,
+    find: async (id) => (isStorableText(id)
+      ? (await pool.query<Product>(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id])).rows[0] ?? null
+      : null),
   };
 }
 

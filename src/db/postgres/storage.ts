@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { redactedUrl } from '../../config.ts';
 import { StorageUnavailableError } from '../../errors.ts';
 import { catalogue } from '../../shop/products.ts';
 import type { Storage } from '../storage.ts';
@@ -7,7 +6,7 @@ import { createPostgresAccountStore } from './account-store.ts';
 import { createPostgresEventLog } from './event-log.ts';
 import { migrate } from './migrate.ts';
 import { createPostgresOutboxStore } from './outbox-store.ts';
-import { openPool, type PoolOptions } from './pool.ts';
+import { openFailure, openPool, type PoolOptions } from './pool.ts';
 import { postgresLimits } from './rate-limits.ts';
 import { openPostgresSessionStorage } from './session-store.ts';
 import { createPostgresCartStore, createPostgresNoteStore, createPostgresOrderStore, createPostgresProductStore } from './shop-stores.ts';
@@ -55,7 +54,6 @@ async function reach(pool: pg.Pool, databaseUrl: string): Promise<void> {
   try {
     await pool.query('SELECT 1');
   } catch (error) {
-    const cause = error instanceof StorageUnavailableError ? error.cause : error;
-    throw new Error(`cannot connect to the database in DATABASE_URL (${redactedUrl(databaseUrl)}): ${(cause as Error)?.message ?? cause}`);
+    throw openFailure(databaseUrl, error instanceof StorageUnavailableError ? error.cause : error);
   }
 }
