@@ -4,6 +4,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import { authenticate } from './auth/authenticate.ts';
 import { createIdentityProviders } from './auth/oidc/index.ts';
 import { createResumeCookie } from './auth/resume-cookie.ts';
+import { linkHelpers } from './auth/link-helpers.ts';
 import { createAuthPlugin } from './auth/template-helpers.ts';
 import type { AppContext } from './context.ts';
 import { formBody, MALFORMED_BODY } from './http/body.ts';
@@ -36,6 +37,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   ctx.sessionKeys.keep('csrfSecret');
   const auth = createAuthPlugin({
     ...ctx, records: ctx.storage.records, events: ctx.storage.events, resume, sessionKeys: ctx.sessionKeys,
+    verification: ctx.mailLinks.verification, extraHelpers: [linkHelpers(ctx.mailLinks)],
   });
   const identityProviders = createIdentityProviders(ctx, { resume, log, deadlineMs: options.providerDeadlineMs });
   const runtime = createPageRuntime({

@@ -61,6 +61,8 @@ export interface Config {
    * and optional `_LABEL` and `_TRUST_EMAIL` for each: the OpenID Connect providers a visitor may
    * continue with. Default none: no buttons and no routes.
    */
+  /** `MAIL_RATE_LIMIT`: mails a visitor may cause per minute (receipts, links), per client IP and per recipient; 0 off. Default 10. */
+  mailRateLimit: number;
   identityProviders: readonly IdentityProviderConfig[];
 }
 
@@ -97,7 +99,7 @@ type Env = Record<string, string | undefined>;
 const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 // Collection names become table names: none may shadow the app's own tables.
 const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'rate_limits', 'identities', 'products',
-  'cart_items', 'orders', 'order_lines', 'notes', 'sqlite_master', 'sqlite_sequence']);
+  'cart_items', 'orders', 'order_lines', 'notes', 'outbox', 'account_tokens', 'pending_conversions', 'sqlite_master', 'sqlite_sequence']);
 
 /** A name that may become a collection's table: a plain identifier, not one of the app's own tables. */
 export function isCollectionName(name: string): boolean {
@@ -126,6 +128,7 @@ export function loadConfig(env: Env = {}): Readonly<Config> {
     anonymousEnabled: boolean(env, 'ANONYMOUS_ENABLED', true),
     guestRateLimit: integer(env, 'GUEST_RATE_LIMIT', 30, 0, 1_000_000),
     loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 10, 0, 1_000_000),
+    mailRateLimit: integer(env, 'MAIL_RATE_LIMIT', 10, 0, 1_000_000),
     guestRetentionDays: integer(env, 'GUEST_RETENTION_DAYS', 30, 1, 90),
     bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 14),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 90),

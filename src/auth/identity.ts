@@ -5,7 +5,8 @@ import type { AuthRecord } from './stores.ts';
 
 declare module 'express-session' {
   interface SessionData {
-    auth?: { id: string; collection: string };
+    /** `guest`: signed in as a guest, so a conversion completed elsewhere is noticed (authenticate.ts). */
+    auth?: { id: string; collection: string; guest?: true };
     /** When `last_active_at` was last written for this session's account (0: write on the next request). */
     activeAt?: number;
   }
@@ -48,7 +49,8 @@ export async function commitIdentity(req: Request, res: Response, change: Identi
   const { resume } = deps;
   await regenerateSession(req, deps.keys.carriedOver(change));
   if (change.kind === 'signIn') {
-    req.session.auth = { id: change.record.id, collection: change.record.collection };
+    const { id, collection, isAnonymous } = change.record;
+    req.session.auth = isAnonymous ? { id, collection, guest: true } : { id, collection };
     req.session.activeAt = change.activeAt;
     if (change.resumeToken) resume.set(res, change.resumeToken);
     else if (change.resumeToken === null && (resume.read(req) || resume.readPaused(req))) resume.clear(res);
