@@ -2,7 +2,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { authenticate } from './auth/authenticate.ts';
+import { createIdentityProviders } from './auth/oidc/index.ts';
 import { createResumeCookie } from './auth/resume-cookie.ts';
+import { linkHelpers } from './auth/link-helpers.ts';
 import { createAuthPlugin } from './auth/template-helpers.ts';
 import type { AppContext } from './context.ts';
 import { formBody, MALFORMED_BODY } from './http/body.ts';
@@ -20,6 +22,8 @@ export interface AppOptions {
   /** Folder of the page templates. Default `views/pages`. */
   pagesDir?: string;
   log?(message: string): void;
+  /** How long an identity provider's steps may take in all (tests shorten it). @default 8000 */
+  providerDeadlineMs?: number;
 }
 
 /** The Express app: settings, middleware, pages, errors. It never listens (see server.ts). */
@@ -33,14 +37,16 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   ctx.sessionKeys.keep('csrfSecret');
   const auth = createAuthPlugin({
     ...ctx, records: ctx.storage.records, events: ctx.storage.events, resume, sessionKeys: ctx.sessionKeys,
+    verification: ctx.mailLinks.verification, extraHelpers: [linkHelpers(ctx.mailLinks)],
   });
+  const identityProviders = createIdentityProviders(ctx, { resume, log, deadlineMs: options.providerDeadlineMs });
   const runtime = createPageRuntime({
     pagesDir: options.pagesDir ?? path.join(root, 'views', 'pages'),
     cache: production,
     showErrors: config.env === 'development',
     services: ctx.services,
     globals: ctx.globals,
-    plugins: [auth],
+    plugins: [auth, identityProviders.plugin],
     transactor: ctx.storage.transactor,
     visitorOf: (req) => req.auth ?? null,
     csrfToken: csrf.tokenFor,
@@ -53,7 +59,7 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   app.set('etag', false);
   app.set('trust proxy', config.trustProxy);
 
-  app.use(securityHeaders(production));
+  app.use(securityHeaders(production, { formActions: identityProviders.formActionOrigins }));
   app.use(refuseEmptySegments());
   app.use(staticFiles(path.join(root, 'public'), { production }));
   app.use(ctx.sessions.middleware);
@@ -62,6 +68,8 @@ export function createApp(ctx: AppContext, options: AppOptions = {}): Express {
   }));
   app.use(formBody());
   app.use(csrf.protect);
+  const providerRoutes = identityProviders.routes(runtime.renderError);
+  if (providerRoutes) app.use(providerRoutes);
   app.use(runtime.handler);
 
   const errors: ErrorRequestHandler = (error, req, res, _next) => {

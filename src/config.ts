@@ -56,6 +56,35 @@ export interface Config {
   mailFrom: string;
   /** `EMAIL_VERIFICATION`: `optional` (default) or `required` (no sign-in, no conversion until the address is verified). */
   emailVerification: 'optional' | 'required';
+  /**
+   * `OIDC_PROVIDERS` (`google,acme`), then `OIDC_<NAME>_ISSUER`, `_CLIENT_ID`, `_CLIENT_SECRET`,
+   * and optional `_LABEL` and `_TRUST_EMAIL` for each: the OpenID Connect providers a visitor may
+   * continue with. Default none: no buttons and no routes.
+   */
+  /** `MAIL_RATE_LIMIT`: mails a visitor may cause per minute (receipts, links), per client IP and per recipient; 0 off. Default 10. */
+  mailRateLimit: number;
+  identityProviders: readonly IdentityProviderConfig[];
+}
+
+/** One OpenID Connect provider, from the `OIDC_<NAME>_*` variables. */
+export interface IdentityProviderConfig {
+  /** Its name in `OIDC_PROVIDERS`: lower-case letters and digits; in its routes (`/auth/<name>/…`). */
+  name: string;
+  /** `OIDC_<NAME>_ISSUER`: the issuer identifier (https; http only on loopback outside production). */
+  issuer: string;
+  clientId: string;
+  /** `OIDC_<NAME>_CLIENT_SECRET`: never repeated in an error or a log. */
+  clientSecret: string;
+  /** `OIDC_<NAME>_LABEL`, as in "Continue with <label>". Default the name, capitalised. */
+  label: string;
+  /**
+   * `OIDC_<NAME>_TRUST_EMAIL`: whether this provider's `email_verified` is believed, so that its
+   * verified email may link to the existing account with that email. Default false: a provider
+   * that lets its users claim any address would otherwise open anybody's account.
+   */
+  trustEmail: boolean;
+  /** `APP_URL/auth/<name>/callback`: the redirect URI to register with the provider. */
+  redirectUri: string;
 }
 
 export class ConfigError extends Error {
@@ -69,8 +98,8 @@ type Env = Record<string, string | undefined>;
 
 const COLLECTION_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 // Collection names become table names: none may shadow the app's own tables.
-const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'rate_limits', 'products',
-  'cart_items', 'orders', 'order_lines', 'notes', 'sqlite_master', 'sqlite_sequence']);
+const RESERVED_TABLES = new Set(['accounts', 'auth_events', 'schema_migrations', 'sessions', 'rate_limits', 'identities', 'products',
+  'cart_items', 'orders', 'order_lines', 'notes', 'outbox', 'account_tokens', 'pending_conversions', 'sqlite_master', 'sqlite_sequence']);
 
 /** A name that may become a collection's table: a plain identifier, not one of the app's own tables. */
 export function isCollectionName(name: string): boolean {
@@ -87,6 +116,7 @@ export function loadConfig(env: Env = {}): Readonly<Config> {
   if (sessionSecret && !isStrongSecret(sessionSecret)) {
     throw new ConfigError('SESSION_SECRET', 'is too weak: use at least 32 characters with some variety');
   }
+  const mailSettings = mail(env, nodeEnv);
   return Object.freeze({
     env: nodeEnv,
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -98,14 +128,65 @@ export function loadConfig(env: Env = {}): Readonly<Config> {
     anonymousEnabled: boolean(env, 'ANONYMOUS_ENABLED', true),
     guestRateLimit: integer(env, 'GUEST_RATE_LIMIT', 30, 0, 1_000_000),
     loginRateLimit: integer(env, 'LOGIN_RATE_LIMIT', 10, 0, 1_000_000),
+    mailRateLimit: integer(env, 'MAIL_RATE_LIMIT', 10, 0, 1_000_000),
     guestRetentionDays: integer(env, 'GUEST_RETENTION_DAYS', 30, 1, 90),
     bcryptCost: integer(env, 'BCRYPT_COST', 12, 10, 14),
     sessionTtlHours: integer(env, 'SESSION_TTL_HOURS', 24 * 7, 1, 24 * 90),
     cleanupIntervalMs: env.CLEANUP_INTERVAL ? duration('CLEANUP_INTERVAL', env.CLEANUP_INTERVAL) : 0,
     databaseUrl: databaseUrl(env.DATABASE_URL),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 1000),
-    ...mail(env, nodeEnv),
+    ...mailSettings,
+    identityProviders: Object.freeze(identityProviders(env, nodeEnv, mailSettings.appUrl)),
   });
+}
+
+const PROVIDER_NAME = /^[a-z][a-z0-9]{0,29}$/;
+
+function identityProviders(env: Env, nodeEnv: NodeEnv, appUrl: string): IdentityProviderConfig[] {
+  const names = (env.OIDC_PROVIDERS ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  if (new Set(names).size !== names.length) throw new ConfigError('OIDC_PROVIDERS', `names a provider twice (got "${env.OIDC_PROVIDERS}")`);
+  return names.map((name) => {
+    if (!PROVIDER_NAME.test(name)) {
+      throw new ConfigError('OIDC_PROVIDERS', `has an invalid provider name "${name}" (lower-case letters and digits, starting with a letter)`);
+    }
+    const variable = (suffix: string) => `OIDC_${name.toUpperCase()}_${suffix}`;
+    const required = (suffix: string) => {
+      const value = env[variable(suffix)]?.trim();
+      if (!value) throw new ConfigError(variable(suffix), `must be set: "${name}" is in OIDC_PROVIDERS`);
+      return value;
+    };
+    const label = env[variable('LABEL')]?.trim() || name[0]!.toUpperCase() + name.slice(1);
+    if (label.length > 40 || /[\u0000-\u001f\u007f]/.test(label)) throw new ConfigError(variable('LABEL'), 'must be at most 40 characters, on one line');
+    return Object.freeze({
+      name,
+      issuer: issuer(variable('ISSUER'), required('ISSUER'), nodeEnv),
+      clientId: required('CLIENT_ID'),
+      clientSecret: required('CLIENT_SECRET'),
+      label,
+      trustEmail: boolean(env, variable('TRUST_EMAIL'), false),
+      redirectUri: `${appUrl}/auth/${name}/callback`,
+    });
+  });
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * An issuer identifier: https with no query or fragment (OpenID Connect Discovery). Plain http
+ * only for a provider on this machine, outside production: tokens would cross a network in clear.
+ */
+function issuer(variable: string, value: string, nodeEnv: NodeEnv): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(variable, `must be a URL such as https://accounts.google.com (got "${value}")`);
+  }
+  const loopbackHttp = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname) && nodeEnv !== 'production';
+  if ((url.protocol !== 'https:' && !loopbackHttp) || url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(variable, `must be an https URL with no query or fragment, such as https://accounts.google.com (got "${value}")`);
+  }
+  return value;
 }
 
 /** APP_URL, SMTP_URL and MAIL_FROM: optional in development and tests, each required in production. */

@@ -4,13 +4,21 @@ import { createGuestBudget, type GuestBudget } from './auth/guest-budget.ts';
 import { createGuests, type Guests } from './auth/guests.ts';
 import { SessionKeys } from './auth/identity.ts';
 import { createKnownDevices, type KnownDevices } from './auth/known-devices.ts';
+import type { LinkFlows } from './auth/link-helpers.ts';
 import { createLoginLimits, type LoginLimits } from './auth/login-limits.ts';
+import { createMailLinks } from './auth/mail-links.ts';
 import { describeLookAlikes, findLookAlikeEmails } from './auth/look-alike-emails.ts';
 import { createPasswordHasher, type PasswordHasher } from './auth/passwords.ts';
 import { openPostgresStorage } from './db/postgres/storage.ts';
 import { openSqliteStorage } from './db/sqlite/storage.ts';
 import type { Storage } from './db/storage.ts';
 import { createRateLimiter } from './http/rate-limit.ts';
+import { createMailLimits, type MailLimits } from './mail/mail-limits.ts';
+import type { Mailer } from './mail/mailer.ts';
+import { createOutboxMailer } from './mail/outbox-mailer.ts';
+import { startSender, type SenderOptions } from './mail/sender.ts';
+import { createMailTemplates, MAIL_VIEWS } from './mail/templates.ts';
+import { createMailTransport } from './mail/transports.ts';
 import { createSessions, type Sessions } from './http/sessions.ts';
 import type { ServiceFactory } from './pages/request-helpers.ts';
 import { resolveSessionSecret } from './secret.ts';
@@ -32,6 +40,12 @@ export interface AppContext {
   guestBudget: GuestBudget;
   /** The cookie by which a browser proves it signed in to an account before (login limits). */
   knownDevices: KnownDevices;
+  /** Queues mail in the request's unit of work; the sender started with the context delivers it. */
+  mailer: Mailer;
+  /** The mailed links: password reset, sign-in links, email verification, guest resume. */
+  mailLinks: LinkFlows;
+  /** What every form that sends mail takes a point of (MAIL_RATE_LIMIT): per client address and per recipient. */
+  mailLimits: MailLimits;
   /** What templates `resolve(name)`. */
   services: Map<string, ServiceFactory>;
   /** Names every template sees, besides the helpers. */
@@ -42,8 +56,10 @@ export interface AppContext {
 
 export interface ContextOptions {
   now?: () => number;
-  /** Start-up reports (look-alike emails). @default nothing is logged */
+  /** Start-up reports (look-alike emails) and the mail sender's lines. @default nothing is logged */
   log?: (message: string) => void;
+  /** The mail sender's timing (tests make retries quick). @default sender.ts's defaults */
+  mail?: SenderOptions;
 }
 
 export async function createContext(config: Config, options: ContextOptions = {}): Promise<AppContext> {
@@ -56,11 +72,23 @@ export async function createContext(config: Config, options: ContextOptions = {}
   const passwords = createPasswordHasher({ cost: config.bcryptCost });
   const hooks: AccountHooks = { merge: [], delete: [] };
   const knownDevices = createKnownDevices(config, secret);
+  const sender = startSender({ outbox: storage.outbox, transport: createMailTransport(config), now, log: options.log ?? (() => {}) }, options.mail);
+  const mailer = createOutboxMailer({
+    outbox: storage.outbox, templates: createMailTemplates({ dir: MAIL_VIEWS, cache: config.env === 'production' }),
+    from: config.mailFrom, now, poke: sender.poke,
+  });
+  const mailLimits = createMailLimits(config.mailRateLimit, storage.limits);
+  const guests = createGuests({ accounts: records, now, secret });
+  const accounts = createAccounts({ records, events, passwords, sessions: sessions.index, pending: storage.pendingConversions, hooks, now });
+  const mailLinks = createMailLinks({
+    appUrl: config.appUrl, verificationRequired: config.emailVerification === 'required',
+    records, events, tokens: storage.tokens, pending: storage.pendingConversions, transactor: storage.transactor,
+    accounts, guests, passwords, sessions: sessions.index, mailer,
+    limits: mailLimits, now, log: options.log ?? (() => {}),
+  });
   const context: AppContext = {
-    config, storage, sessions, passwords, hooks, knownDevices, now,
+    config, storage, sessions, passwords, hooks, knownDevices, mailer, mailLimits, mailLinks, guests, accounts, now,
     sessionKeys: new SessionKeys(),
-    guests: createGuests({ accounts: records, now, secret }),
-    accounts: createAccounts({ records, events, passwords, sessions: sessions.index, hooks, now }),
     loginLimits: createLoginLimits({
       limiter: createRateLimiter(config.loginRateLimit, 'login', storage.limits), records, devices: knownDevices,
     }),
@@ -68,10 +96,13 @@ export async function createContext(config: Config, options: ContextOptions = {}
     services: new Map(),
     globals: {},
     async close() {
+      // Mail forms answered but not yet done, then the sender: both still need the storage.
+      await mailLinks.mailRequests.idle();
+      await sender.stop();
       await Promise.all([storage.close(), passwords.close()]);
     },
   };
-  registerShop({ ...context, stores: storage.shop });
+  registerShop({ ...context, stores: storage.shop, records, appUrl: config.appUrl, limits: storage.limits });
   return context;
 }
 

@@ -38,6 +38,7 @@ describe('defaults', () => {
     expect(config.anonymousEnabled).toBe(true);
     expect(config.sessionSecret).toBeUndefined();
     expect(config.guestRetentionDays).toBe(30);
+    expect(config.mailRateLimit).toBe(10);
     expect(config.bcryptCost).toBe(12);
   });
 
@@ -111,6 +112,8 @@ describe('an invalid variable stops the start with an error naming it', () => {
     ['GUEST_RETENTION_DAYS', { GUEST_RETENTION_DAYS: '91' }],
     ['ANONYMOUS_ENABLED', { ANONYMOUS_ENABLED: 'maybe' }],
     ['GUEST_RATE_LIMIT', { GUEST_RATE_LIMIT: 'lots' }],
+    ['MAIL_RATE_LIMIT', { MAIL_RATE_LIMIT: '-1' }],
+    ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,outbox' }],
     ['CLEANUP_INTERVAL', { CLEANUP_INTERVAL: 'hourly' }],
     ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,rate_limits' }],
     ['DATABASE_URL', { DATABASE_URL: 'not a url' }],
@@ -118,6 +121,9 @@ describe('an invalid variable stops the start with an error naming it', () => {
     ['DATABASE_URL', { DATABASE_URL: 'postgres:///shop' }],
     ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: '0' }],
     ['DATABASE_POOL_SIZE', { DATABASE_POOL_SIZE: 'many' }],
+    ['MAIL_RATE_LIMIT', { MAIL_RATE_LIMIT: 'five' }],
+    ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,account_tokens' }],
+    ['GUEST_COLLECTIONS', { GUEST_COLLECTIONS: 'users,pending_conversions' }],
   ];
   for (const [variable, env] of invalid) {
     it(`${variable} for ${JSON.stringify(env)}`, () => {
@@ -155,6 +161,11 @@ describe('APP_URL, SMTP_URL, MAIL_FROM', () => {
     expect(loadConfig({ PORT: '4000' })).toMatchObject({
       appUrl: 'http://localhost:4000', smtpUrl: null, mailFrom: 'guestkit <no-reply@localhost>', emailVerification: 'optional',
     });
+  });
+
+  it('limit the mail a visitor may cause to 10 a minute by default (MAIL_RATE_LIMIT, 0 off)', () => {
+    expect(loadConfig({}).mailRateLimit).toBe(10);
+    expect(loadConfig({ MAIL_RATE_LIMIT: '0' }).mailRateLimit).toBe(0);
   });
 
   it.each(['APP_URL', 'SMTP_URL', 'MAIL_FROM'])('stop a production start naming %s when it is missing', (name) => {

@@ -16,8 +16,8 @@ function sourcesOf(folder: string): string[] {
   return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts')).map((file) => path.join(folder, file));
 }
 
-describe('src/auth, shop, pages, http and cleanup (storage behind ports)', () => {
-  for (const folder of ['auth', 'shop', 'pages', 'http', 'cleanup']) {
+describe('src/auth, shop, pages, http, cleanup and mail (storage behind ports)', () => {
+  for (const folder of ['auth', 'shop', 'pages', 'http', 'cleanup', 'mail']) {
     it(`${folder}/ holds no SQL and imports no SQLite module: it drives the stores' interfaces`, () => {
       const withSql = sourcesOf(folder).filter((file) => SQLITE.test(fs.readFileSync(path.join(SRC, file), 'utf8')));
       expect(withSql).toEqual([]);

@@ -123,6 +123,17 @@ export async function storedSessions(app: TestApp): Promise<StoredSession[]> {
   return (await sessionTable(app).rows()).map(({ sid, sess }) => ({ sid, sess: JSON.parse(sess) as Record<string, unknown> }));
 }
 
+/**
+ * Whether the session `sid`, replaced at a change of identity, is as it must be: still there for a
+ * racing twin request (a double click's second post), signed in to no one, and expiring in seconds.
+ */
+export async function isReplacedSession(app: TestApp, sid: string): Promise<boolean> {
+  const left = await storedSession(app, sid);
+  if (!left) return false;
+  const expires = Date.parse(String((left.cookie as { expires?: unknown } | undefined)?.expires));
+  return left.auth === undefined && expires - Date.now() <= 10_000;
+}
+
 /** The contents of the session `sid`, or undefined when no such session is stored. */
 export async function storedSession(app: TestApp, sid: string): Promise<Record<string, unknown> | undefined> {
   const [row] = await sessionTable(app).rows(sid);

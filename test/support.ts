@@ -61,6 +61,8 @@ export interface TestApp {
   server: Server;
   url: string;
   dataDir: string;
+  /** What the app logged besides pages (the mail sender's lines). Point its mail at a test SMTP server with `startApp(smtp.env)`. */
+  logs: string[];
   /** A new browser: its own cookie jar. */
   browser(): Browser;
   close(): Promise<void>;
@@ -70,18 +72,23 @@ export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'guestkit-test-'));
 }
 
-/** Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set). */
-export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string } = {}): Promise<TestApp> {
+/**
+ * Starts the app with `env` on top of test defaults (bcrypt cost 10, limits off unless set; mail
+ * to DATA_DIR/outbox unless SMTP_URL), on an ephemeral port or `options.port` (a browser spec
+ * whose APP_URL must be the app's real address).
+ */
+export async function startApp(env: Record<string, string> = {}, options: AppOptions & { dataDir?: string; port?: number } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
   // A database of its own, dropped when the app closes: hundreds of apps would fill the disk.
   const ownDatabase = BACKEND === 'postgres' && env.DATABASE_URL === undefined ? await testDatabaseUrl() : undefined;
   const database = ownDatabase ? { DATABASE_URL: ownDatabase } : {};
   const config = loadConfig({
-    NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', DATA_DIR: dataDir, ...database, ...env,
+    NODE_ENV: 'test', BCRYPT_COST: '10', GUEST_RATE_LIMIT: '0', LOGIN_RATE_LIMIT: '0', MAIL_RATE_LIMIT: '0', DATA_DIR: dataDir, ...database, ...env,
   });
-  const ctx = await createContext(config);
+  const logs: string[] = [];
+  const ctx = await createContext(config, { log: (line) => logs.push(line) });
   await ctx.sessions.ready;
-  const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(0, '127.0.0.1');
+  const server = createHttpServer(createApp(ctx, { log: () => {}, ...options })).listen(options.port ?? 0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const onPostgres = config.databaseUrl !== null;
@@ -91,7 +98,7 @@ export async function startApp(env: Record<string, string> = {}, options: AppOpt
     return value;
   };
   return {
-    ctx, server, url, dataDir,
+    ctx, server, url, dataDir, logs,
     backend: onPostgres ? 'postgres' : 'sqlite',
     get db() { return sqliteOnly(onPostgres ? undefined : (ctx.storage as SqliteStorage).db, 'app.db'); },
     get sessionDb() { return sqliteOnly(sessionDb, 'sessions.db'); },

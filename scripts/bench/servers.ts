@@ -54,6 +54,7 @@ export function guestkitEnv(options: Omit<GuestkitOptions, 'profileDir'>): Recor
     PORT: '0',
     GUEST_RATE_LIMIT: '0',
     LOGIN_RATE_LIMIT: '0',
+    MAIL_RATE_LIMIT: '0',
     BCRYPT_COST: String(options.bcryptCost),
     // Required in production. No scenario sends mail, so nothing listens there.
     APP_URL: 'https://shop.example',

@@ -5,10 +5,16 @@ import { newRecordId } from './credentials.ts';
 import { normalizeEmail, storedForms } from './email-address.ts';
 import { AuthError } from './errors.ts';
 import { checkPassword, type PasswordHasher } from './passwords.ts';
-import { publicRecord, storedOf } from './records.ts';
-import type { AccountStore, AuthRecord, EventLog, NewRecord, SessionIndex, StoredRecord } from './stores.ts';
+import { findRegisteredByAddress, hasPassword, publicRecord, storedOf } from './records.ts';
+import type { AccountStore, AuthRecord, EventLog, NewRecord, PendingConversion, PendingConversionStore, SessionIndex, StoredRecord } from './stores.ts';
 
 export interface Credentials { email: string; password: string; name?: string }
+
+/**
+ * Writes to commit with an account's creation (its verification link and mail), made once its
+ * id and address are known: they join the transaction that creates it, or fail with it.
+ */
+export type Alongside = (account: { id: string; collection: string; email: string }) => ReadonlyArray<Write<unknown>>;
 
 /** What the app's features write when a guest merges into an account, or an account is deleted. */
 export type MergeHandler = (guestId: string, userId: string) => ReadonlyArray<Write<unknown>>;
@@ -26,13 +32,27 @@ export interface Accounts {
    * Turns the signed-in guest into a registered account with the same id. A repeat of a
    * conversion that already succeeded (same email and password) returns the account.
    */
-  convert(work: UnitOfWork, auth: AuthRecord | null, input: Credentials): Promise<AuthRecord>;
+  convert(work: UnitOfWork, auth: AuthRecord | null, input: Credentials, alongside?: Alongside): Promise<AuthRecord>;
+  /**
+   * Keeps the guest's conversion until its address is verified (EMAIL_VERIFICATION=required):
+   * checked and hashed now, stored as a pending conversion with `alongside` (the link and its
+   * mail); the guest stays a guest. Asking again replaces it. Resolves to the address.
+   */
+  convertLater(work: UnitOfWork, auth: AuthRecord | null, input: Credentials, alongside: Alongside): Promise<string>;
+  /**
+   * The writes that make the guest the account its pending conversion describes (for the
+   * transaction that uses its verification link): they fail with `email_in_use` when the
+   * address was taken meanwhile, `not_anonymous` when the guest converted some other way.
+   */
+  conversionWrites(guest: AuthRecord, pending: PendingConversion): ReadonlyArray<Write<unknown>>;
   /** A new account in `users`; a guest registering is converted instead, keeping their id. */
-  register(work: UnitOfWork, auth: AuthRecord | null, input: Credentials): Promise<AuthRecord>;
+  register(work: UnitOfWork, auth: AuthRecord | null, input: Credentials, alongside?: Alongside): Promise<AuthRecord>;
   /** The registered account these credentials open; guests' random credentials never match. */
   verifyLogin(work: UnitOfWork, email: unknown, password: unknown): Promise<AuthRecord>;
   /** Hands a guest's work to the account they signed in to, then deletes the guest: one transaction. */
   merge(work: UnitOfWork, guest: AuthRecord, user: AuthRecord): Promise<void>;
+  /** The writes of `merge`, for a transaction that does more (the link that signed the guest in, used up). */
+  mergeWrites(guest: AuthRecord, user: { id: string }): ReadonlyArray<Write<unknown>>;
   changePassword(work: UnitOfWork, auth: AuthRecord, current: unknown, next: unknown): Promise<void>;
   /** Deletes a registered account after checking its password, with every session it has. */
   deleteAccount(work: UnitOfWork, auth: AuthRecord, password: unknown): Promise<void>;
@@ -67,9 +87,10 @@ function parseCredentials(input: Credentials) {
 
 export function createAccounts(deps: {
   records: AccountStore; events: EventLog; passwords: PasswordHasher; sessions: SessionIndex;
-  hooks: AccountHooks; now(): number;
+  pending: PendingConversionStore; hooks: AccountHooks; now(): number;
 }): Accounts {
-  const { records, events, passwords, sessions, hooks, now } = deps;
+  const { records, events, passwords, sessions, pending, hooks, now } = deps;
+  const none: Alongside = () => [];
   let dummyHash: Promise<string> | undefined;
 
   async function emailTaken(forms: readonly string[], exceptId?: string): Promise<boolean> {
@@ -77,13 +98,13 @@ export function createAccounts(deps: {
     return false;
   }
 
-  /** The registered account a sign-in names; an address that does not normalise names none. */
+  /**
+   * The registered account a password sign-in names; an address that does not normalise names
+   * none, nor does an account without a password (made through an identity provider).
+   */
   async function findForLogin(raw: unknown): Promise<StoredRecord | null> {
-    for (const form of storedForms(raw)) {
-      const found = await records.findRegisteredByEmail(form);
-      if (found) return found;
-    }
-    return null;
+    const found = await findRegisteredByAddress(records, raw);
+    return found && hasPassword(found) ? found : null;
   }
 
   async function repeatOfConversion(record: AuthRecord, email: string, password: string): Promise<AuthRecord | null> {
@@ -96,26 +117,31 @@ export function createAccounts(deps: {
   async function checkOwnPassword(auth: AuthRecord, password: unknown): Promise<boolean> {
     const stored = await records.find(auth.collection, auth.id);
     if (!stored || stored.isAnonymous) throw new AuthError('not_signed_in');
-    return passwords.verify(typeof password === 'string' ? password : '', stored.passwordHash);
+    return hasPassword(stored) && passwords.verify(typeof password === 'string' ? password : '', stored.passwordHash);
+  }
+
+  /** A new account's fields: parsed, the address free in every stored form (but for `exceptId`'s), the password hashed. */
+  async function claim(exceptId: string | undefined, fields: ReturnType<typeof parseCredentials>, rawEmail: unknown) {
+    const emailForms = storedForms(rawEmail);
+    if (await emailTaken(emailForms, exceptId)) throw new AuthError('email_in_use');
+    return { ...fields, emailForms, passwordHash: await passwords.hash(fields.password) };
   }
 
   const accounts: Accounts = {
-    async convert(work, auth, input) {
+    async convert(work, auth, input, alongside = none) {
       if (!auth) throw new AuthError('not_signed_in');
-      const { email, password, name } = parseCredentials(input);
-      const emailForms = storedForms(input.email);
+      const fields = parseCredentials(input);
       if (!auth.isAnonymous) {
-        const repeated = await repeatOfConversion(auth, email, password);
+        const repeated = await repeatOfConversion(auth, fields.email, fields.password);
         if (repeated) return repeated;
         throw new AuthError('not_anonymous');
       }
-      if (await emailTaken(emailForms, auth.id)) throw new AuthError('email_in_use');
-      const passwordHash = await passwords.hash(password);
+      const { email, password, name, emailForms, passwordHash } = await claim(auth.id, fields, input.email);
       const claimedAt = now();
       try {
         // The promotion re-checks the email and is guarded on `is_anonymous = 1`, inside its transaction.
         await work.run(records.promote(auth.collection, auth.id, { email, emailForms, name, passwordHash, now: claimedAt }),
-          events.record('guest_converted', auth.id, auth.collection));
+          events.record('guest_converted', auth.id, auth.collection, { method: 'password' }), ...alongside({ id: auth.id, collection: auth.collection, email }));
       } catch (error) {
         if (!(error instanceof AuthError) || error.code !== 'not_anonymous') throw error;
         // Converted meanwhile (a double click, another tab): the same email and password is a repeat.
@@ -127,18 +153,31 @@ export function createAccounts(deps: {
       return { ...auth, email, username: email, name, isAnonymous: false, claimedAt, lastActiveAt: claimedAt };
     },
 
-    async register(work, auth, input) {
-      if (auth?.isAnonymous) return accounts.convert(work, auth, input);
+    async convertLater(work, auth, input, alongside) {
+      if (!auth) throw new AuthError('not_signed_in');
+      if (!auth.isAnonymous) throw new AuthError('not_anonymous');
+      const { email, emailForms, name, passwordHash } = await claim(auth.id, parseCredentials(input), input.email);
+      await work.run(pending.save({ accountId: auth.id, email, emailForms, name, passwordHash, createdAt: now() }),
+        ...alongside({ id: auth.id, collection: auth.collection, email }));
+      return email;
+    },
+
+    conversionWrites(guest, { email, emailForms, name, passwordHash }) {
+      // The promotion re-checks the address and that the record is still a guest, in the transaction.
+      return [records.promote(guest.collection, guest.id, { email, emailForms, name, passwordHash, now: now() }),
+        pending.remove(guest.id), events.record('guest_converted', guest.id, guest.collection)];
+    },
+
+    async register(work, auth, input, alongside = none) {
+      if (auth?.isAnonymous) return accounts.convert(work, auth, input, alongside);
       if (auth) throw new AuthError('already_signed_in');
-      const { email, password, name } = parseCredentials(input);
-      const emailForms = storedForms(input.email);
-      if (await emailTaken(emailForms)) throw new AuthError('email_in_use');
-      const passwordHash = await passwords.hash(password);
+      const { email, name, emailForms, passwordHash } = await claim(undefined, parseCredentials(input), input.email);
       const record: NewRecord = {
         id: newRecordId(), email, emailForms, username: email, name, passwordHash, isAnonymous: false, now: now(), metadata: {},
       };
       // The insert re-checks the email inside its transaction: two racing sign-ups get one account.
-      await work.run(records.insert('users', record), events.record('registered', record.id, 'users'));
+      await work.run(records.insert('users', record), events.record('registered', record.id, 'users'),
+        ...alongside({ id: record.id, collection: 'users', email }));
       return publicRecord(storedOf('users', record));
     },
 
@@ -157,14 +196,14 @@ export function createAccounts(deps: {
       return publicRecord(found);
     },
 
-    async merge(work, guest, user) {
-      // The guest's rows move first: deleting the guest would cascade to them.
-      await runInOrder(work, [
-        ...hooks.merge.flatMap((handler) => handler(guest.id, user.id)),
-        records.delete(guest.id),
-        events.record('guest_merged', guest.id, guest.collection, { into: user.id }),
-      ]);
-    },
+    merge: (work, guest, user) => runInOrder(work, accounts.mergeWrites(guest, user)),
+
+    // The guest's rows move first: deleting the guest would cascade to them.
+    mergeWrites: (guest, user) => [
+      ...hooks.merge.flatMap((handler) => handler(guest.id, user.id)),
+      records.delete(guest.id),
+      events.record('guest_merged', guest.id, guest.collection, { into: user.id }),
+    ],
 
     async changePassword(work, auth, current, next) {
       const verified = await checkOwnPassword(auth, current);

@@ -44,6 +44,11 @@ export function authenticate(deps: {
       const record = records.has(ref.collection) ? await records.find(ref.collection, ref.id) : null;
       if (record) req.auth = publicRecord(record);
       else delete req.session.auth;
+      if (record && ref.guest && !record.isAnonymous) {
+        // This guest became an account elsewhere (its verification link followed on another
+        // device): a change of identity like any other, so the session id changes with it.
+        await commitIdentity(req, res, { kind: 'signIn', record: req.auth!, resumeToken: null, activeAt: 0 }, { resume, keys });
+      }
     }
     const token = resume.read(req);
     if (!req.auth && token) {

@@ -42,3 +42,16 @@ export function guestSecretMatches(secret: string, storedHash: string): boolean 
 export function guestEmail(id: string): string {
   return `guest-${id.toLowerCase()}@guest.invalid`;
 }
+
+/**
+ * The email of an account made through an identity provider whose address we do not trust: under
+ * `.invalid` too, so it never receives mail and no real address, registered later, collides with it.
+ */
+export function placeholderEmail(id: string): string {
+  return `account-${id.toLowerCase()}@no-email.invalid`;
+}
+
+/** Whether `email` is one of ours, standing in for an address the record does not have. */
+export function isPlaceholderEmail(email: string): boolean {
+  return email.endsWith('@guest.invalid') || email.endsWith('@no-email.invalid');
+}

@@ -17,7 +17,13 @@ export type AuthErrorCode =
   | 'password_too_long'
   | 'email_in_use'
   | 'invalid_credentials'
-  | 'stale_form';
+  | 'stale_form'
+  | 'password_mismatch'
+  | 'email_rate_limited'
+  | 'email_not_verified'
+  | 'invalid_link'
+  | 'expired_link'
+  | 'used_link';
 
 const messages: Record<AuthErrorCode, string> = {
   anonymous_disabled: 'Guest accounts are not available right now.',
@@ -33,15 +39,23 @@ const messages: Record<AuthErrorCode, string> = {
   email_in_use: 'An account with this email already exists. Sign in instead.',
   invalid_credentials: 'Email or password is incorrect.',
   stale_form: 'This page is out of date. Reload it and try again.',
+  password_mismatch: 'The two passwords are not the same.',
+  email_rate_limited: 'We just sent several emails to this address. Please wait a minute and try again.',
+  email_not_verified: 'Confirm your email address first: follow the link we sent you, or ask for a new one.',
+  invalid_link: 'This link does not work: it is incomplete, or the account changed since it was sent.',
+  expired_link: 'This link has expired.',
+  used_link: 'This link has already been used.',
 };
 
 /** The form field each code is about, so pages can show the message next to it. */
-const fields: Partial<Record<AuthErrorCode, 'email' | 'password' | 'name'>> = {
+const fields: Partial<Record<AuthErrorCode, 'email' | 'password' | 'confirmation' | 'name'>> = {
   invalid_email: 'email',
   email_in_use: 'email',
   invalid_name: 'name',
   password_too_short: 'password',
   password_too_long: 'password',
+  password_mismatch: 'confirmation',
+  email_rate_limited: 'email',
 };
 
 // A Record, so that a new code without a status is a compile error.
@@ -59,6 +73,13 @@ const statuses: Record<AuthErrorCode, number> = {
   email_in_use: 409,
   invalid_credentials: 401,
   stale_form: 409,
+  password_mismatch: 422,
+  email_rate_limited: 429,
+  email_not_verified: 403,
+  // A link that cannot be used changes nothing: a readable 400 page offering a new one.
+  invalid_link: 400,
+  expired_link: 400,
+  used_link: 400,
 };
 
 export class AuthError extends AppError<AuthErrorCode> {

@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../db/unit-of-work.ts';
+import type { UnitOfWork, Write } from '../db/unit-of-work.ts';
 import { derivedGuestCredentials, guestEmail, guestSecretMatches, hashGuestSecret, newGuestSecret, newRecordId } from './credentials.ts';
 import { publicRecord, storedOf } from './records.ts';
 import type { AccountStore, AuthRecord, NewRecord } from './stores.ts';
@@ -20,6 +20,11 @@ export interface Guests {
   resume(token: string): Promise<AuthRecord | null>;
   /** A fresh token for a guest whose browser no longer holds one (the old one stops working). */
   reissue(work: UnitOfWork, record: AuthRecord): string;
+  /**
+   * A fresh token, and the write that makes it the guest's credential in place of `replacing`
+   * (failing with `stale_form` if that is no longer the one), for a transaction that does more.
+   */
+  rekey(record: AuthRecord, replacing: string): { token: string; write: Write<boolean> };
 }
 
 export function createGuests(deps: { accounts: AccountStore; now(): number; secret: string }): Guests {
@@ -51,6 +56,12 @@ export function createGuests(deps: { accounts: AccountStore; now(): number; secr
       const secret = newGuestSecret();
       work.defer(accounts.replaceGuestSecret(record.collection, record.id, hashGuestSecret(secret)));
       return tokenFor(record.collection, record.id, secret);
+    },
+
+    rekey(record, replacing) {
+      const secret = newGuestSecret();
+      const write = accounts.replaceGuestSecret(record.collection, record.id, hashGuestSecret(secret), replacing);
+      return { token: tokenFor(record.collection, record.id, secret), write };
     },
   };
 }

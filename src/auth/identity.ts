@@ -1,10 +1,12 @@
 import type { Request, Response } from 'express';
+import type session from 'express-session';
 import type { ResumeCookie } from './resume-cookie.ts';
 import type { AuthRecord } from './stores.ts';
 
 declare module 'express-session' {
   interface SessionData {
-    auth?: { id: string; collection: string };
+    /** `guest`: signed in as a guest, so a conversion completed elsewhere is noticed (authenticate.ts). */
+    auth?: { id: string; collection: string; guest?: true };
     /** When `last_active_at` was last written for this session's account (0: write on the next request). */
     activeAt?: number;
   }
@@ -47,7 +49,8 @@ export async function commitIdentity(req: Request, res: Response, change: Identi
   const { resume } = deps;
   await regenerateSession(req, deps.keys.carriedOver(change));
   if (change.kind === 'signIn') {
-    req.session.auth = { id: change.record.id, collection: change.record.collection };
+    const { id, collection, isAnonymous } = change.record;
+    req.session.auth = isAnonymous ? { id, collection, guest: true } : { id, collection };
     req.session.activeAt = change.activeAt;
     if (change.resumeToken) resume.set(res, change.resumeToken);
     else if (change.resumeToken === null && (resume.read(req) || resume.readPaused(req))) resume.clear(res);
@@ -58,6 +61,9 @@ export async function commitIdentity(req: Request, res: Response, change: Identi
   }
 }
 
+/** How long a replaced session id still answers a racing twin request (see regenerateSession). */
+const RACING_TWIN_MS = 10_000;
+
 /**
  * Replaces the session with a new id, carrying over `carry`. A session that is new in this
  * request already has an id nobody else knows, so it is kept as it is (saving a store delete
@@ -66,9 +72,20 @@ export async function commitIdentity(req: Request, res: Response, change: Identi
 function regenerateSession(req: Request, carry: readonly string[]): Promise<void> {
   if (req.sessionFresh) return Promise.resolve();
   const kept = Object.fromEntries(carry.filter((key) => req.session[key] !== undefined).map((key) => [key, req.session[key]]));
+  const store = req.sessionStore as session.Store & { generate(req: Request): void };
+  // Not express-session's regenerate, which deletes the old session at once: a double click's
+  // second request, sent with the old cookie, would then find no session and no CSRF secret, and
+  // answer "this form has expired" for a guest its twin just made. The old id keeps, for a few
+  // seconds, only what the new one carries over (never `auth`): enough for that twin to render
+  // as the first did, nothing that signs anyone in.
+  const successor = {
+    ...kept,
+    cookie: { ...JSON.parse(JSON.stringify(req.session.cookie)), expires: new Date(Date.now() + RACING_TWIN_MS), maxAge: RACING_TWIN_MS },
+  } as unknown as session.SessionData;
   return new Promise((resolve, reject) => {
-    req.session.regenerate((error: unknown) => {
+    store.set(req.sessionID, successor, (error?: unknown) => {
       if (error) return reject(error);
+      store.generate(req);
       Object.assign(req.session, kept);
       resolve();
     });

@@ -1,3 +1,4 @@
+import { isPlaceholderEmail } from './credentials.ts';
 import { canonicalEmail } from './email-address.ts';
 import type { AccountStore } from './stores.ts';
 
@@ -24,6 +25,8 @@ export async function findLookAlikeEmails(records: Pick<AccountStore, 'registere
   const byAddress = new Map<string, AccountRef[]>();
   const report: LookAlikeReport = { lookAlikes: [], refused: [], notCanonical: [] };
   for await (const { collection, id, email } of records.registeredEmails()) {
+    // An account made through an identity provider may hold a placeholder: no address, so no look-alike.
+    if (isPlaceholderEmail(email)) continue;
     const account = { collection, id };
     const canonical = canonicalEmail(email);
     if (canonical === null) {

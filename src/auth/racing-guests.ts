@@ -16,19 +16,21 @@ export interface RacingGuests {
 }
 
 /**
- * The seed is the session id the browser sent or, before it has a session, the CSRF token of the
- * form it submitted (a double click sends the same one twice); keyed with the server secret, it
- * gives a credential as unguessable as a random one. Not the CSRF cookie's secret: whoever
- * planted that cookie would get the browser's new guest. A session id stops seeding once the
- * guest is made (sign-in moves the session to a new id); a token seeds again only when its form
- * is posted again, which then finds the same guest, or `stale_form` once that guest is gone.
+ * The seed is the CSRF token of the form the browser submitted (a double click sends the same one
+ * twice) or, for a request with no form, the session id it sent. The token comes first: once the
+ * first click has signed in, its session id is replaced, and a second click that arrives after
+ * that finds no session to load and is handed a new id, which it shares with nobody. Keyed with
+ * the server secret, either gives a credential as unguessable as a random one. Not the CSRF
+ * cookie's secret: whoever planted that cookie would get the browser's new guest. A token seeds
+ * again only when its form is posted again, which then finds the same guest, or `stale_form`
+ * once that guest is gone.
  */
 export function createRacingGuests(): RacingGuests {
   return {
     seedOf(req) {
-      if (!req.sessionFresh) return `session:${req.sessionID}`;
       const token = submittedToken(req);
-      return token ? `form:${token}` : undefined;
+      if (token) return `form:${token}`;
+      return req.sessionFresh ? undefined : `session:${req.sessionID}`;
     },
   };
 }

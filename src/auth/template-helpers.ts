@@ -5,6 +5,7 @@ import { refererPath, safeNextPath } from '../http/same-site-paths.ts';
 import type { PagePlugin } from '../pages/plugin.ts';
 import type { PageScope } from '../pages/scope.ts';
 import type { Accounts, Credentials } from './accounts.ts';
+import type { EmailVerification } from './email-verification.ts';
 import { AuthError } from './errors.ts';
 import type { GuestBudget } from './guest-budget.ts';
 import type { Guests } from './guests.ts';
@@ -27,10 +28,29 @@ export interface SignInAnonymouslyOptions {
 /** What `signInAnonymously` returns, as in the helper's documentation: `{ token, record }`. */
 export interface AuthData { token: string; record: AuthRecord }
 
+/** One render's auth, for the helpers other modules add beside these (link-helpers.ts). */
+export interface RenderAuth {
+  readonly scope: PageScope;
+  /** The signed-in record, following sign-ins made earlier in the render. */
+  visitor(): AuthRecord | null;
+  /**
+   * Signs this browser in to `record` (new session id) once the render is done: for a sign-in
+   * whose writes are already committed, so it stands even if the page fails afterwards. A
+   * guest gets `resumeToken` as its resume cookie; an account clears the cookie and marks the
+   * browser known for it (login limits).
+   */
+  signInTo(record: AuthRecord, resumeToken?: string): void;
+}
+
+/** A module's template helpers, bound to one render. */
+export type AuthHelpers = (render: RenderAuth) => Record<string, unknown>;
+
 export interface AuthPluginDeps {
   config: Config; records: AccountStore; guests: Guests; accounts: Accounts; events: EventLog;
-  loginLimits: LoginLimits; guestBudget: GuestBudget; knownDevices: KnownDevices;
+  verification: EmailVerification; loginLimits: LoginLimits; guestBudget: GuestBudget; knownDevices: KnownDevices;
   resume: ResumeCookie; sessionKeys: SessionKeys; now(): number;
+  /** More helpers, sharing this plug-in's identity changes. */
+  extraHelpers?: readonly AuthHelpers[];
 }
 
 /** What one render changed of who the visitor is, applied after its writes are committed. */
@@ -53,7 +73,7 @@ interface RenderIdentity {
  * guest budget before, commit the identity change after.
  */
 export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
-  const { config, records, guests, accounts, events, loginLimits, guestBudget, knownDevices, resume, sessionKeys, now } = deps;
+  const { config, records, guests, accounts, events, verification, loginLimits, guestBudget, knownDevices, resume, sessionKeys, now } = deps;
   const renders = new WeakMap<PageScope, RenderIdentity>();
   const racingGuests = createRacingGuests();
 
@@ -104,13 +124,31 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
       return limitAttempts(account.email, () => action(account));
     }
 
-    /** Signs the visitor in to an account whose password they just proved, on this browser too. */
-    function signInWithPassword(record: AuthRecord): void {
-      knownDevices.remember(req, scope.res, record.id);
-      changeIdentity(scope, { kind: 'signIn', record, resumeToken: null, activeAt: now() }, true);
+    /** Signs the visitor in to an account they just proved theirs (password, mailed link), on this browser too. */
+    function signInTo(record: AuthRecord, resumeToken?: string): void {
+      if (!record.isAnonymous) knownDevices.remember(req, scope.res, record.id);
+      changeIdentity(scope, { kind: 'signIn', record, resumeToken: record.isAnonymous ? resumeToken : null, activeAt: now() }, true);
     }
 
+    /**
+     * The signed-in guest saves their account: at once, with a verification mail in the same
+     * transaction; or, when verification is required, only once the mailed link is followed
+     * (the guest stays a guest meanwhile, and is returned as one).
+     */
+    async function convertVisitor(input: Credentials): Promise<AuthRecord> {
+      const guest = visitorOf(scope);
+      if (verification.required && guest?.isAnonymous) {
+        await accounts.convertLater(work, guest, input ?? {}, verification.alongside(work));
+        return guest;
+      }
+      const record = await accounts.convert(work, guest, input ?? {}, verification.alongside(work));
+      signInTo(record);
+      return record;
+    }
+
+    const render: RenderAuth = { scope, visitor: () => visitorOf(scope), signInTo };
     return {
+      ...Object.assign({}, ...(deps.extraHelpers ?? []).map((group) => group(render))) as Record<string, unknown>,
       /** Creates a guest record and signs the visitor in, within this request. Synchronous. */
       signInAnonymously(options: SignInAnonymouslyOptions = {}): AuthData {
         const collection = options.collection ?? 'users';
@@ -137,27 +175,29 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
         return { token: guest.token, record: guest.record };
       },
 
-      /** Makes the signed-in guest a registered account, keeping its id. */
-      convertGuest: (input: Credentials) => scope.guard(() => limitAttempts(input?.email, async () => {
-        const record = await accounts.convert(work, visitorOf(scope), input ?? {});
-        signInWithPassword(record);
-        return record;
-      })),
+      /** Makes the signed-in guest a registered account, keeping its id (see convertVisitor). */
+      convertGuest: (input: Credentials) => scope.guard(() => limitAttempts(input?.email, () => convertVisitor(input))),
 
-      /** Registers a new account in `users`, or converts the signed-in guest. */
+      /**
+       * Registers a new account in `users` and mails its verification link; signs in at once
+       * unless verification is required. The signed-in guest is converted instead.
+       */
       signUp: (input: Credentials) => scope.guard(() => limitAttempts(input?.email, async () => {
-        const record = await accounts.register(work, visitorOf(scope), input ?? {});
-        signInWithPassword(record);
+        if (visitorOf(scope)?.isAnonymous) return convertVisitor(input);
+        const record = await accounts.register(work, visitorOf(scope), input ?? {}, verification.alongside(work));
+        if (!verification.required) signInTo(record);
         return record;
       })),
 
       /** Password sign-in; a guest signing in hands their work to the account (merge handlers). */
       signIn: (input: { email: string; password: string }) => scope.guard(() => limitAttempts(input?.email, async () => {
         const user = await accounts.verifyLogin(work, input?.email, input?.password);
+        // The right password, but the address never proved: only now may the page say so.
+        if (verification.required && user.emailVerifiedAt === null) throw new AuthError('email_not_verified');
         const current = visitorOf(scope);
         if (current?.isAnonymous) await accounts.merge(work, current, user);
         work.defer(events.record('signed_in', user.id, user.collection));
-        signInWithPassword(user);
+        signInTo(user);
         return user;
       })),
 

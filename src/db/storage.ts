@@ -1,5 +1,6 @@
-import type { AccountStore, EventLog } from '../auth/stores.ts';
+import type { AccountStore, AccountTokenStore, EventLog, IdentityStore, PendingConversionStore } from '../auth/stores.ts';
 import type { LimitStore } from '../http/rate-limit.ts';
+import type { OutboxStore } from '../mail/outbox.ts';
 import type { SessionStorage } from '../http/sessions.ts';
 import type { ShopStores } from '../shop/index.ts';
 import type { Transactor } from './unit-of-work.ts';
@@ -12,8 +13,15 @@ import type { Transactor } from './unit-of-work.ts';
 export interface Storage {
   records: AccountStore;
   events: EventLog;
+  /** Accounts at identity providers linked to ours. */
+  identities: IdentityStore;
+  /** The tokens behind mailed links, and guests' conversions waiting for one. */
+  tokens: AccountTokenStore;
+  pendingConversions: PendingConversionStore;
   shop: ShopStores;
   sessions: SessionStorage;
+  /** Mail waiting to be sent (the transactional outbox). */
+  outbox: OutboxStore;
   /** Where rate limits count: in process (one process) or in the database (several). */
   limits: LimitStore;
   transactor: Transactor;

@@ -12,11 +12,14 @@ export const errorPages: Record<number, { title: string; message: string }> = {
   403: { title: 'This form has expired', message: 'For your security, forms expire. Go back, reload the page and submit it again.' },
   404: { title: 'Page not found', message: 'There is nothing at this address.' },
   405: { title: 'Method not allowed', message: 'This page cannot be used that way.' },
+  409: { title: 'That cannot be done', message: 'This conflicts with how things are now. Please go back and reload the page.' },
   413: { title: 'Too much data', message: 'What you sent is too large. Please shorten it and try again.' },
   415: { title: 'Unsupported form encoding', message: 'The form was sent in an encoding this site does not accept. Please go back and try again.' },
   429: { title: 'Too many requests', message: 'Please wait a minute and try again.' },
   500: { title: 'Something went wrong', message: 'An unexpected error happened on our side. Please try again.' },
+  502: { title: 'Another service is not answering', message: 'A service we depend on did not answer properly, so nothing was changed. Please try again in a minute.' },
   503: { title: 'Back in a moment', message: 'We cannot reach our database right now, so nothing was saved. Please try again in a few seconds.' },
+  504: { title: 'Another service is too slow', message: 'A service we depend on took too long to answer, so nothing was changed. Please try again in a minute.' },
 };
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

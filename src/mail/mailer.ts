@@ -1,4 +1,4 @@
-import type { UnitOfWork } from '../db/unit-of-work.ts';
+import type { UnitOfWork, Write } from '../db/unit-of-work.ts';
 
 /** Every mail the app sends; each has `views/mail/<name>.text.eta` and `.html.eta`. */
 export type MailTemplate = 'receipt' | 'password-reset' | 'email-verification' | 'sign-in-link' | 'guest-resume';
@@ -19,4 +19,11 @@ export interface MailRequest {
  */
 export interface Mailer {
   send(work: UnitOfWork, request: MailRequest): void;
+  /**
+   * The same mail as a write the caller applies itself, beside the write that causes it
+   * (`work.run(placeOrder, receipt)`): for a cause the page awaits and that may fail. `send`
+   * would queue the mail ahead of it, and a failed `run` keeps what was queued for the next
+   * commit, so a receipt would go out for an order that was never placed.
+   */
+  compose(work: UnitOfWork, request: MailRequest): Write;
 }

@@ -1,15 +1,19 @@
 import type { AccountHooks } from '../auth/accounts.ts';
-import { newRecordId } from '../auth/credentials.ts';
 import type { SessionKeys } from '../auth/identity.ts';
+import type { AccountStore } from '../auth/stores.ts';
+import { createRateLimiter, type LimitStore } from '../http/rate-limit.ts';
+import type { MailLimits } from '../mail/mail-limits.ts';
+import type { Mailer } from '../mail/mailer.ts';
 import type { ServiceFactory } from '../pages/request-helpers.ts';
-import type { PageScope } from '../pages/scope.ts';
 import { createCart } from './cart.ts';
+import { formatDate, formatMoney } from './format.ts';
 import { parseNote } from './notes.ts';
-import { parseShipping } from './orders.ts';
-import { catalogue } from './products.ts';
+import { createOrderService } from './order-service.ts';
 import type { CartStore, NoteStore, OrderStore, ProductStore } from './stores.ts';
+import { accountIdOf, signedInAccountId } from './visitor.ts';
 
-const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+// Receipts sent again (a link that expired): a few a minute per order, besides the mail limits.
+const RESENDS_PER_ORDER = 3;
 
 export interface ShopStores { products: ProductStore; carts: CartStore; orders: OrderStore; notes: NoteStore }
 
@@ -21,43 +25,26 @@ export interface ShopStores { products: ProductStore; carts: CartStore; orders: 
 export function registerShop(app: {
   stores: ShopStores; services: Map<string, ServiceFactory>; globals: Record<string, unknown>;
   hooks: AccountHooks; sessionKeys: SessionKeys; now(): number;
+  /** For receipts: who owns an order, the mail and its limits, the links' origin, where limits count. */
+  records: AccountStore; mailer: Mailer; mailLimits: MailLimits; appUrl: string; limits: LimitStore;
 }): void {
-  const { stores: { products, carts, orders, notes }, now } = app;
+  const { stores: { products, carts, orders, notes }, now, records, mailer, mailLimits, appUrl } = app;
+  const resendsPerOrder = createRateLimiter(RESENDS_PER_ORDER, 'receipt-resends', app.limits);
 
-  const accountId = (scope: PageScope) => scope.visitor?.id ?? null;
-  const signedIn = (scope: PageScope) => {
-    const id = accountId(scope);
-    if (!id) throw new Error('this service needs a signed-in visitor: call requireAuth() first');
-    return id;
-  };
-
-  app.services.set('cart', (scope) => createCart({ req: scope.req, accountId: () => accountId(scope), carts, products, work: scope.work, now }));
+  app.services.set('cart', (scope) => createCart({ req: scope.req, accountId: () => accountIdOf(scope), carts, products, work: scope.work, now }));
   app.services.set('catalog', () => ({
     list: () => products.list(),
     find: async (id: unknown) => (typeof id === 'string' ? products.find(id) : null),
   }));
-  app.services.set('orders', (scope) => ({
-    /** Places the signed-in visitor's cart as an order; resolves to its id. */
-    async place(form: Record<string, unknown>): Promise<string> {
-      const id = newRecordId();
-      await scope.work.run(orders.placeFromCart(signedIn(scope), id, parseShipping(form), now()));
-      return id;
-    },
-    mine: () => orders.listFor(signedIn(scope)),
-    /** The order if it belongs to the visitor, else null (pages answer 404: no hint it exists). */
-    async forViewer(id: unknown) {
-      const order = typeof id === 'string' ? await orders.find(id) : null;
-      return order && order.accountId !== null && order.accountId === accountId(scope) ? order : null;
-    },
-  }));
+  app.services.set('orders', (scope) => createOrderService(scope, { orders, carts, records, mailer, mailLimits, resendsPerOrder, appUrl, now }));
   app.services.set('notes', (scope) => ({
-    list: () => notes.list(signedIn(scope)),
-    add: (body: unknown) => scope.work.run(notes.add(signedIn(scope), parseNote(body), now())),
-    remove: (id: unknown) => scope.work.run(notes.remove(signedIn(scope), Number(id))),
+    list: () => notes.list(signedInAccountId(scope)),
+    add: (body: unknown) => scope.work.run(notes.add(signedInAccountId(scope), parseNote(body), now())),
+    remove: (id: unknown) => scope.work.run(notes.remove(signedInAccountId(scope), Number(id))),
   }));
 
-  app.globals.money = (cents: number) => money.format(cents / 100);
-  app.globals.formatDate = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  app.globals.money = formatMoney;
+  app.globals.formatDate = formatDate;
 
   app.hooks.merge.push((guestId, userId) => [carts.moveAll(guestId, userId), orders.moveAll(guestId, userId), notes.moveAll(guestId, userId)]);
   app.hooks.delete.push((id) => [orders.scrubFor(id)]);

@@ -69,7 +69,7 @@ describe('converting a guest on the account page', () => {
   it('keeps an order placed as a guest on the order page, where the form also works', async () => {
     const browser = app.browser();
     const id = await customerWithCart(browser);
-    const placed = await browser.submit('/checkout', { action: 'place-order', name: 'Ada', address: '1 Loop Rd', city: 'Leeds', postcode: 'LS1' });
+    const placed = await browser.submit('/checkout', { action: 'place-order', email: 'ada@example.com', name: 'Ada', address: '1 Loop Rd', city: 'Leeds', postcode: 'LS1' });
     const orderPage = placed.headers.location as string;
     const converted = await convertAt(browser, orderPage, 'ada@example.com', PASSWORD);
     expect(converted.status).toBe(303);

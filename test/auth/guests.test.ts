@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { firstRow, tableNames } from '../rows.ts';
-import { csrfTokenIn, guestWithCart, startApp, type TestApp } from '../support.ts';
+import { csrfTokenIn, guestWithCart, raw, startApp, type TestApp } from '../support.ts';
 import {
   accountRow, countRows, jsonOf, parseResumeToken, RESUME_COOKIE, setCookieLine, startFixtureApp, textOf,
 } from '../visitors.ts';
@@ -59,6 +59,25 @@ describe('guest checkout (seed 003)', () => {
     expect([first.status, second.status]).toEqual([303, 303]);
     expect(await countRows(app, 'customers')).toBe(1);
     expect(setCookieLine(second, RESUME_COOKIE)?.split(';')[0]).toBe(setCookieLine(first, RESUME_COOKIE)?.split(';')[0]);
+    expect(await app.sql('SELECT product_id, quantity FROM cart_items')).toEqual([{ product_id: 'candle', quantity: 1 }]);
+  });
+
+  it('lands the second click on the same guest when it reaches the server after the first one has signed in', async () => {
+    const browser = app.browser();
+    await browser.submit('/products/candle', { productId: 'candle', quantity: '1' });
+    const token = csrfTokenIn((await browser.get('/checkout')).text)!;
+    const oldSession = `gk.sid=${browser.cookie('gk.sid')}`;
+    const first = await browser.post('/checkout', { _csrf: token, action: 'guest-checkout' });
+    // The browser sent its second click with the cookie it had then: the session the first replaced.
+    const second = await raw(app, {
+      method: 'POST', path: '/checkout', headers: { cookie: oldSession },
+      body: new URLSearchParams({ _csrf: token, action: 'guest-checkout' }).toString(),
+    });
+    expect([first.status, second.status]).toEqual([303, 303]);
+    expect(await countRows(app, 'customers')).toBe(1);
+    const resumeOf = (headers: Record<string, unknown>) => ([headers['set-cookie']].flat() as string[])
+      .find((line) => line.startsWith(`${RESUME_COOKIE}=`))?.split(';')[0];
+    expect(resumeOf(second.headers)).toBe(resumeOf(first.headers));
     expect(await app.sql('SELECT product_id, quantity FROM cart_items')).toEqual([{ product_id: 'candle', quantity: 1 }]);
   });
 });

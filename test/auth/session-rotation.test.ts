@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sessionIdIn, storedSession } from '../rows.ts';
+import { isReplacedSession, sessionIdIn, storedSession } from '../rows.ts';
 import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import { becomeGuest, PASSWORD, register, sessionCookieOf, sessionSignsIn } from '../visitors.ts';
 
@@ -26,13 +26,14 @@ async function aroundChange(browser: Browser, change: () => Promise<{ status: nu
 }
 
 describe('the session id changes on every change of identity', () => {
-  it('when a visitor becomes a guest (seed guest checkout): the old session is gone', async () => {
+  it('when a visitor becomes a guest (seed guest checkout): the old session signs no one in and expires in seconds', async () => {
     const browser = app.browser();
     await withSessionCart(browser);
     const token = csrfTokenIn((await browser.get('/checkout')).text)!;
     expect(await sessionRowExists(sessionCookieOf(browser))).toBe(true);
     const { before, after } = await aroundChange(browser, () => browser.post('/checkout', { _csrf: token, action: 'guest-checkout' }));
-    expect(await sessionRowExists(before)).toBe(false);
+    expect(await isReplacedSession(app, sessionIdIn(before))).toBe(true);
+    expect(await sessionSignsIn(app, before)).toBe(false);
     expect(await sessionSignsIn(app, after)).toBe(true);
   });
 
@@ -61,7 +62,7 @@ describe('the session id changes on every change of identity', () => {
     await withSessionCart(browser);
     const token = csrfTokenIn((await browser.get('/login')).text)!;
     const { before } = await aroundChange(browser, () => browser.post('/login', { _csrf: token, email: 'owner@example.com', password: PASSWORD }));
-    expect(await sessionRowExists(before)).toBe(false);
+    expect(await isReplacedSession(app, sessionIdIn(before))).toBe(true);
     expect(await sessionSignsIn(app, before)).toBe(false);
   });
 

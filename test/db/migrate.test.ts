@@ -57,6 +57,7 @@ describe('migrate()', () => {
     for (const table of ['users', 'customers']) {
       expect(columns(db, table)).toEqual(expect.arrayContaining([
         'id', 'email', 'username', 'password_hash', 'verified', 'is_anonymous', 'created_at', 'last_active_at', 'claimed_at', 'metadata',
+        'email_verified_at',
       ]));
     }
   });
@@ -84,7 +85,7 @@ describe('migrate()', () => {
     const { db } = freshDb();
     migrate(db, ['users']);
     insertAccount(db, 'users', 'kept-user-0000002', 'still@example.com');
-    expect(migrate(db, ['users', 'members'])).toEqual(['members:collection-001-auth']);
+    expect(migrate(db, ['users', 'members'])).toEqual(['members:collection-001-auth', 'members:collection-002-email-verified']);
     expect(tables(db)).toContain('members');
     expect(columns(db, 'members')).toContain('is_anonymous');
     expect(db.prepare('SELECT count(*) FROM users').pluck().get()).toBe(1);

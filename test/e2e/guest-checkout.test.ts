@@ -39,6 +39,7 @@ describe('a new visitor, in Chromium', () => {
     expect(await page.locator('.who .pill-guest').innerText()).toBe('Guest');
     await screenshot(page, 'checkout-guest');
 
+    await page.getByLabel('Email').fill('grace@example.com');
     await page.getByLabel('Full name').fill('Grace Hopper');
     await page.getByLabel('Address').fill('1 Compiler Way');
     await page.getByLabel('City').fill('Arlington');

@@ -40,7 +40,7 @@ async function shop(url: string, ledger: Ledger, shopper: number, stopped: () =>
       if (!expectAnswer(await client.submit('/products/candle', { productId: 'candle', quantity: '2' }), 303, 'add to cart')) continue;
       if (!expectAnswer(await client.submit('/checkout', { action: 'guest-checkout' }), 303, 'guest checkout')) continue;
       const account = guestIdOf(client);
-      const order = await client.submit('/checkout', { action: 'place-order', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
+      const order = await client.submit('/checkout', { action: 'place-order', email: 'ada@example.com', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
       if (!expectAnswer(order, 303, 'place order')) continue;
       ledger.orders.push({ id: order.location!.split('/').pop()!, account });
       const email = `shopper-${shopper}-${round}@example.com`;

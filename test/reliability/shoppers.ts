@@ -76,7 +76,7 @@ export async function shop(ledger: Ledger, shopper: number, options: ShopperOpti
       await submit('/products/candle', { productId: 'candle', quantity: '2' });
       await submit('/checkout', { action: 'guest-checkout' });
       const account = guestIdOf(browser);
-      const order = await submit('/checkout', { action: 'place-order', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
+      const order = await submit('/checkout', { action: 'place-order', email: 'ada@example.com', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
       ledger.orders.push({ id: order.location!.split('/').pop()!, account });
       const email = `shopper-${shopper}-${round}@example.com`;
       await submit('/account', { action: 'convert-guest', email, password: PASSWORD });

@@ -50,15 +50,22 @@ export interface Snapshot { [table: string]: string[] }
 // memory, where no snapshot looks).
 const NOT_TABLES_OF_THE_APP = new Set(['sessions', 'rate_limits']);
 
+// The sender delivers queued mail in the background, by design: a row's delivery bookkeeping
+// (status, attempts, lease, its body dropped once sent) moves on its own, whenever the sender's
+// round comes. Which mails were queued is the app's data; how far their delivery got is not.
+const OUTBOX_ROWS = 'SELECT id, recipient, subject, message_id, created_at FROM outbox';
+
 /**
- * Every row of every table of the app, and every session's contents without its cookie and
- * `savedAt` (expiry bookkeeping that slides by design). Two equal snapshots mean nothing was changed.
+ * Every row of every table of the app (of mail, what was queued, not how far its delivery got),
+ * and every session's contents without its cookie and `savedAt` (expiry bookkeeping that slides
+ * by design). Two equal snapshots mean nothing was changed.
  */
 export async function snapshot(app: TestApp): Promise<Snapshot> {
   const result: Snapshot = {};
   for (const table of await tableNames(app)) {
     if (NOT_TABLES_OF_THE_APP.has(table)) continue;
-    result[table] = (await app.sql(`SELECT * FROM "${table}"`)).map((row) => JSON.stringify(row)).sort();
+    const rows = await app.sql(table === 'outbox' ? OUTBOX_ROWS : `SELECT * FROM "${table}"`);
+    result[table] = rows.map((row) => JSON.stringify(row)).sort();
   }
   result['(sessions)'] = (await storedSessions(app)).map(({ sid, sess }) => {
     const { cookie: _sliding, savedAt: _slidAt, ...contents } = sess;

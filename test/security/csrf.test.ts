@@ -63,7 +63,7 @@ const targets: Target[] = [
   { does: 'check out as a guest (creating a guest account)', path: '/checkout', form: '/checkout',
     victim: visitorWithSessionCart, fields: () => ({ action: 'guest-checkout' }) },
   { does: 'place an order', path: '/checkout', form: '/checkout', victim: guestWithCartSettled,
-    fields: () => ({ action: 'place-order', name: 'Mallory', address: '1 Evil Road', city: 'Evilton', postcode: '666' }) },
+    fields: () => ({ action: 'place-order', email: 'mallory@example.com', name: 'Mallory', address: '1 Evil Road', city: 'Evilton', postcode: '666' }) },
   { does: 'convert the guest to an account the attacker knows the password of', path: '/account', form: '/account',
     victim: () => guestBrowser(app), fields: () => ({ action: 'convert-guest', email: uniqueEmail('mallory'), password: PASSWORD }) },
   { does: 'register an account', path: '/register', form: '/register',

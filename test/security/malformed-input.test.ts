@@ -38,7 +38,7 @@ interface FormField {
 const tooLongNote = 'Notes need some text, at most 2,000 characters.';
 const badField = 'Please fill in this field (at most 200 characters).';
 const badEmail = 'Enter a valid email address';
-const shipping = () => ({ action: 'place-order', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
+const shipping = () => ({ action: 'place-order', email: 'ada@example.com', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
 const validated: FormField[] = [
   { field: 'email', path: '/register', base: () => ({ email: uniqueEmail('u'), password: PASSWORD }), as: 'visitor', message: badEmail },
   { field: 'password', path: '/register', base: () => ({ email: uniqueEmail('u'), password: PASSWORD }), as: 'visitor', message: 'Use at most 72 bytes' },
@@ -121,7 +121,7 @@ describe('unicode', () => {
       expect(note.status).toBe(303);
       const id = guest.cookie('gk.resume')!.split('.')[1]!;
       expect(await scalar(app, 'SELECT body FROM notes WHERE account_id = ?', id)).toBe(value);
-      const order = await guest.submit('/checkout', { action: 'place-order', name: value, address: value, city: value, postcode: value });
+      const order = await guest.submit('/checkout', { action: 'place-order', email: 'ada@example.com', name: value, address: value, city: value, postcode: value });
       expect(order.status).toBe(303);
       expect(await firstRow(app, 'SELECT name, address, city, postcode FROM orders WHERE account_id = ?', id))
         .toEqual({ name: value, address: value, city: value, postcode: value });
@@ -148,7 +148,7 @@ describe('unicode', () => {
     expect(note.status).toBe(422);
     expect(errorFor(note.text, 'body')).toBe(tooLongNote);
     const order = await guest.post('/checkout', {
-      _csrf: checkoutToken, action: 'place-order', name: UNICODE.nul, address: UNICODE.nul, city: UNICODE.nul, postcode: UNICODE.nul,
+      _csrf: checkoutToken, action: 'place-order', email: 'ada@example.com', name: UNICODE.nul, address: UNICODE.nul, city: UNICODE.nul, postcode: UNICODE.nul,
     });
     expect(order.status).toBe(422);
     for (const field of ['name', 'address', 'city', 'postcode']) expect(errorFor(order.text, field), field).toBe(badField);

@@ -25,7 +25,7 @@ beforeAll(async () => {
 
   guest = app.browser();
   await guestWithCart(guest);
-  const placed = await guest.submit('/checkout', { action: 'place-order', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
+  const placed = await guest.submit('/checkout', { action: 'place-order', email: 'ada@example.com', name: 'Ada', address: '1 Road', city: 'Town', postcode: '1000' });
   expectRedirect(placed, 'placing an order');
   orderId = placed.headers.location!.split('/').pop()!;
   expectRedirect(await guest.submit('/products/tea-tin', { productId: 'tea-tin', quantity: '2' }), 'add to cart');
@@ -45,7 +45,7 @@ const pages = (noteId: string): string[] => [
   '/cart?action=update&productId=ember-mug&quantity=9',
   '/cart?action=remove&productId=ember-mug',
   '/checkout?action=guest-checkout',
-  '/checkout?action=place-order&name=M&address=A&city=C&postcode=P',
+  '/checkout?action=place-order&email=m%40example.com&name=M&address=A&city=C&postcode=P',
   `/account?action=convert-guest&email=${encodeURIComponent(uniqueEmail('get'))}&password=${PASSWORD}`,
   `/account?action=change-password&currentPassword=${PASSWORD}&newPassword=changed-by-get`,
   `/account?action=delete-account&password=${PASSWORD}`,

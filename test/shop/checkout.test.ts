@@ -4,7 +4,7 @@ import { PASSWORD, register } from '../visitors.ts';
 import { failInserts, firstRow } from '../rows.ts';
 import { csrfTokenIn, startApp, type Browser, type TestApp } from '../support.ts';
 import {
-  accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, seedSection, sessionOf, SHIPPING, storedCart,
+  accountIdOf, addToCart, countRowsWhere, errorFor, flashesOf, guestIdOf, placeOrder, RECEIPT_EMAIL, seedSection, sessionOf, SHIPPING, storedCart,
   submitOrder, valueOf,
 } from './shop.ts';
 
@@ -195,7 +195,7 @@ describe('POST /checkout action=place-order', () => {
     const browser = app.browser();
     const guestId = await guestAtCheckout(browser);
     const token = csrfTokenIn((await browser.get('/checkout')).text)!;
-    const form = { _csrf: token, action: 'place-order', ...SHIPPING };
+    const form = { _csrf: token, action: 'place-order', email: RECEIPT_EMAIL, ...SHIPPING };
     const statuses = (await Promise.all([browser.post('/checkout', form), browser.post('/checkout', form)])).map((r) => r.status);
     expect(statuses.sort()).toEqual([303, 409]);
     expect(await ordersOf(guestId)).toHaveLength(1);

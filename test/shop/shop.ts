@@ -16,13 +16,16 @@ export function seedSection(heading: string, nextHeading: string): string {
 
 export const SHIPPING = { name: 'Ada Lovelace', address: '12 Analytical Row', city: 'London', postcode: 'N1 9GU' };
 
+/** The receipt's address checkout asks for (not a login). */
+export const RECEIPT_EMAIL = 'ada@example.com';
+
 export async function addToCart(browser: Browser, productId: string, quantity: number | string = 1) {
   return browser.submit(`/products/${productId}`, { productId, quantity: String(quantity) });
 }
 
-/** Submits the checkout's place-order form; returns the response (303 to /orders/<id> when placed). */
+/** Submits the checkout's place-order form (the receipt to RECEIPT_EMAIL unless `shipping` says otherwise); returns the response (303 to /orders/<id> when placed). */
 export function submitOrder(browser: Browser, shipping: Record<string, string> = SHIPPING) {
-  return browser.submit('/checkout', { action: 'place-order', ...shipping });
+  return browser.submit('/checkout', { action: 'place-order', email: RECEIPT_EMAIL, ...shipping });
 }
 
 /** Places the cart as an order and returns the order's id. */

@@ -4,12 +4,12 @@ import type { AccountStore, NewRecord, StoredRecord } from '../../auth/stores.ts
 import { isStorableText } from '../../plain-text.ts';
 import { isUniqueViolation } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
-import { LOCK_NAMESPACE } from './locks.ts';
+import { EMAIL_LOCK_NAMESPACE } from './locks.ts';
 import { AlreadyApplied } from '../unit-of-work.ts';
 import { postgresWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
-const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata';
+const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata, email_verified_at';
 
 /** registeredEmails reads this many rows at a time, so a large table is never held in memory. */
 const EMAIL_PAGE = 1000;
@@ -17,7 +17,7 @@ const EMAIL_PAGE = 1000;
 interface Row {
   id: string; email: string; username: string; name: string | null; password_hash: string;
   verified: boolean; is_anonymous: boolean; created_at: number; last_active_at: number;
-  claimed_at: number | null; metadata: Record<string, unknown>;
+  claimed_at: number | null; metadata: Record<string, unknown>; email_verified_at: number | null;
 }
 
 /**
@@ -52,7 +52,7 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
   async function claimEmail(client: pg.ClientBase, forms: readonly string[], exceptId?: string): Promise<void> {
     // Always in the same order, so two writers claiming several forms cannot deadlock.
     for (const form of [...new Set(forms.map((each) => each.toLowerCase()))].sort()) {
-      await client.query('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [LOCK_NAMESPACE, form]);
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [EMAIL_LOCK_NAMESPACE, form]);
     }
     if (await anyTaken(client, forms, exceptId)) throw new AuthError('email_in_use');
   }
@@ -134,14 +134,31 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
       return postgresWrite(async (client) => void await client.query(touch, [now, id]));
     },
 
-    replaceGuestSecret(collection, id, secretHash) {
-      const { replaceGuestSecret } = statements(collection);
-      return postgresWrite(async (client) => (await client.query(replaceGuestSecret, [secretHash, id])).rowCount === 1);
+    replaceGuestSecret(collection, id, secretHash, replacing) {
+      const { replaceGuestSecret, replaceGuestSecretIf } = statements(collection);
+      return postgresWrite(async (client) => {
+        if (replacing === undefined) return (await client.query(replaceGuestSecret, [secretHash, id])).rowCount === 1;
+        if ((await client.query(replaceGuestSecretIf, [secretHash, id, replacing])).rowCount !== 1) throw new AuthError('stale_form');
+        return true;
+      });
     },
 
-    setPassword(collection, id, passwordHash) {
-      const { setPassword } = statements(collection);
-      return postgresWrite(async (client) => void await client.query(setPassword, [passwordHash, id]));
+    setPassword(collection, id, passwordHash, replacing) {
+      const { setPassword, replacePassword } = statements(collection);
+      return postgresWrite(async (client) => {
+        if (replacing === undefined) return void await client.query(setPassword, [passwordHash, id]);
+        // The password changed since the caller read it (a concurrent update waits for the row,
+        // then finds another hash): what was to commit with this must not.
+        const { rowCount } = await client.query(replacePassword, [passwordHash, id, replacing]);
+        if (rowCount !== 1) throw new AuthError('stale_form');
+      });
+    },
+
+    markEmailVerified(collection, id, email, now) {
+      const { markEmailVerified } = statements(collection);
+      return postgresWrite(async (client) => {
+        if ((await client.query(markEmailVerified, [now, id, email])).rowCount !== 1) throw new AuthError('invalid_link');
+      });
     },
 
     // The accounts row is the parent: its collection row, cart and notes go by cascade.
@@ -164,7 +181,7 @@ const ADOPT_ACCOUNT = 'INSERT INTO accounts (id, collection) VALUES ($1, $2) ON 
 /** The values of one collection row, in RECORD_COLUMNS order. */
 function insertValues(record: NewRecord): unknown[] {
   return [record.id, record.email, record.username, record.name, record.passwordHash, false,
-    record.isAnonymous, record.now, record.now, null, JSON.stringify(record.metadata)];
+    record.isAnonymous, record.now, record.now, null, JSON.stringify(record.metadata), null];
 }
 
 function statementsFor(table: string) {
@@ -174,13 +191,18 @@ function statementsFor(table: string) {
     findRegisteredByEmail: `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE lower(email) = lower($1) AND NOT is_anonymous`,
     idsByEmail: `SELECT id FROM ${table} WHERE lower(email) = ANY (SELECT lower(form) FROM unnest($1::text[]) AS form)`,
     registeredEmails: `SELECT id, email FROM ${table} WHERE NOT is_anonymous AND id > $1 ORDER BY id LIMIT $2`,
-    insert: `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    insert: `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     promote: `UPDATE ${table} SET email = $1, username = $1, name = $2, password_hash = $3, is_anonymous = false,
       claimed_at = $4, last_active_at = $4 WHERE id = $5 AND is_anonymous`,
     isGuestWithCredential: `SELECT 1 FROM ${table} WHERE id = $1 AND is_anonymous AND password_hash = $2`,
     touch: `UPDATE ${table} SET last_active_at = $1 WHERE id = $2`,
     replaceGuestSecret: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous`,
+    replaceGuestSecretIf: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous AND password_hash = $3`,
     setPassword: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND NOT is_anonymous`,
+    replacePassword: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND NOT is_anonymous AND password_hash = $3`,
+    // The first verification's time is kept; `verified` follows it (the older column, kept consistent).
+    markEmailVerified: `UPDATE ${table} SET email_verified_at = coalesce(email_verified_at, $1), verified = true
+      WHERE id = $2 AND email = $3 AND NOT is_anonymous`,
   };
 }
 
@@ -192,6 +214,7 @@ function toRecord(collection: string, row: Row): StoredRecord {
     username: row.username,
     name: row.name,
     verified: row.verified,
+    emailVerifiedAt: row.email_verified_at,
     isAnonymous: row.is_anonymous,
     createdAt: row.created_at,
     lastActiveAt: row.last_active_at,

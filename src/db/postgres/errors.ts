@@ -5,8 +5,9 @@ import { AccountGoneError } from '../../errors.ts';
 const UNIQUE_VIOLATION = '23505';
 const FOREIGN_KEY_VIOLATION = '23503';
 
-/** The references from app tables to accounts(id), named in migrations/002-shop.sql and 003-sessions.sql. */
-const ACCOUNT_REFERENCES = new Set(['cart_items_account', 'notes_account', 'orders_account', 'sessions_account']);
+/** The references from app tables to accounts(id), named in migrations/002-shop.sql, 003-sessions.sql, 006-tokens.sql and 007-identities.sql. */
+const ACCOUNT_REFERENCES = new Set(['cart_items_account', 'notes_account', 'orders_account', 'sessions_account',
+  'account_tokens_account', 'pending_conversions_account', 'identities_account']);
 
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof pg.DatabaseError && error.code === UNIQUE_VIOLATION;

@@ -7,7 +7,13 @@
  */
 export const LOCK_NAMESPACE = 0x67_6b_69_74; // "gkit"
 
-/** Keys within the namespace; an email's key is hashtext(lower(email)) (see account-store.ts). */
+/**
+ * Email addresses have a namespace of their own, keyed hashtext(lower(email)) (account-store.ts):
+ * in the app's namespace an address whose hash happened to be 2 would wait out a cleanup run.
+ */
+export const EMAIL_LOCK_NAMESPACE = 0x67_6b_65_6d; // "gkem"
+
+/** Fixed keys within the app's namespace. */
 export const MIGRATION_LOCK = 1;
 /** One `npm run cleanup` at a time per database (src/db/postgres/cleanup/lock.ts). */
 export const CLEANUP_LOCK = 2;

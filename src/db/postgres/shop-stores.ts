@@ -1,7 +1,8 @@
 import type pg from 'pg';
 import { isStorableText } from '../../plain-text.ts';
 import { ShopError } from '../../shop/errors.ts';
-import type { CartLine, CartStore, Note, NoteStore, Order, OrderLine, OrderStore, Product, ProductStore } from '../../shop/stores.ts';
+import { checkCartIsExpected } from '../../shop/orders.ts';
+import type { CartLine, CartStore, Note, NoteStore, Order, OrderLine, OrderLink, OrderStore, Product, ProductStore } from '../../shop/stores.ts';
 import { forAccount } from './errors.ts';
 import { postgresWrite } from './unit-of-work.ts';
 
@@ -61,11 +62,16 @@ export function createPostgresCartStore(pool: pg.Pool): CartStore {
 const TAKE_CART = `WITH c AS (DELETE FROM cart_items WHERE account_id = $1 RETURNING product_id, quantity, added_at)
   SELECT ${LINE_COLUMNS} FROM c JOIN products p ON p.id = c.product_id ORDER BY c.added_at, p.position`;
 
-const INSERT_ORDER = `INSERT INTO orders (id, account_id, total_cents, name, address, city, postcode, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+const INSERT_ORDER = `INSERT INTO orders (id, account_id, total_cents, name, address, city, postcode, created_at,
+    receipt_email, link_hash, link_expires_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
 const INSERT_LINES = `INSERT INTO order_lines (order_id, product_id, name, unit_price_cents, quantity, position)
   SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[], $6::int[])`;
-const ORDER_COLUMNS = `id, account_id AS "accountId", total_cents AS "totalCents", name, address, city, postcode, created_at AS "createdAt"`;
+const ORDER_COLUMNS = `id, account_id AS "accountId", total_cents AS "totalCents", name, address, city, postcode, created_at AS "createdAt",
+  receipt_email AS email`;
+// The owner is still who the caller saw, or still nobody (IS NOT DISTINCT FROM: equality where NULL equals NULL).
+const ATTACH_WITH_LINK = `UPDATE orders SET account_id = $5
+  WHERE id = $1 AND link_hash = $2 AND link_expires_at > $3 AND account_id IS NOT DISTINCT FROM $4`;
 const ORDER_LINES = `SELECT order_id, product_id AS "productId", name, unit_price_cents AS "unitPriceCents", quantity,
   unit_price_cents * quantity AS "lineCents" FROM order_lines WHERE order_id = ANY ($1::text[]) ORDER BY position`;
 
@@ -81,13 +87,15 @@ export function createPostgresOrderStore(pool: pg.Pool): OrderStore {
   }
 
   return {
-    placeFromCart(accountId, id, shipping, now) {
+    placeFromCart(accountId, id, checkout, now) {
+      const { name, address, city, postcode, email = null, link = null, expected } = checkout;
       return postgresWrite(async (client) => {
         const cart = (await client.query<CartLine>(TAKE_CART, [accountId])).rows;
         if (cart.length === 0) throw new ShopError('empty_cart');
+        checkCartIsExpected(cart, expected); // throwing rolls back the lines just taken
         const totalCents = cart.reduce((sum, line) => sum + line.lineCents, 0);
-        const { name, address, city, postcode } = shipping;
-        await client.query(INSERT_ORDER, [id, accountId, totalCents, name, address, city, postcode, now]);
+        await client.query(INSERT_ORDER, [id, accountId, totalCents, name, address, city, postcode, now,
+          email, link?.hash ?? null, link?.expiresAt ?? null]);
         await client.query(INSERT_LINES, [id, cart.map((line) => line.productId), cart.map((line) => line.name),
           cart.map((line) => line.priceCents), cart.map((line) => line.quantity), cart.map((_, position) => position)]);
       });
@@ -98,11 +106,18 @@ export function createPostgresOrderStore(pool: pg.Pool): OrderStore {
     },
     listFor: async (accountId) => withLines((await pool.query<Omit<Order, 'lines'>>(
       `SELECT ${ORDER_COLUMNS} FROM orders WHERE account_id = $1 ORDER BY created_at DESC`, [accountId])).rows),
+    linkOf: async (id) => (await pool.query<OrderLink>(
+      'SELECT link_hash AS hash, link_expires_at AS "expiresAt" FROM orders WHERE id = $1 AND link_hash IS NOT NULL', [id])).rows[0] ?? null,
+    renewLink: (id, { hash, expiresAt }) => postgresWrite(async (client) =>
+      void await client.query('UPDATE orders SET link_hash = $1, link_expires_at = $2 WHERE id = $3', [hash, expiresAt, id])),
+    attachWithLink: (id, hash, from, to, now) => postgresWrite(async (client) =>
+      (await forAccount(to, () => client.query(ATTACH_WITH_LINK, [id, hash, now, from, to]))).rowCount === 1),
     moveAll: (fromId, toId) => postgresWrite(async (client) =>
       void await client.query('UPDATE orders SET account_id = $1 WHERE account_id = $2', [toId, fromId])),
     // Accounting keeps the order, its lines, totals, date and the tax-relevant city and postcode.
     scrubFor: (accountId) => postgresWrite(async (client) => void await client.query(
-      `UPDATE orders SET account_id = NULL, name = 'Deleted customer', address = '' WHERE account_id = $1`, [accountId])),
+      `UPDATE orders SET account_id = NULL, name = 'Deleted customer', address = '',
+        receipt_email = NULL, link_hash = NULL, link_expires_at = NULL WHERE account_id = $1`, [accountId])),
   };
 }
 

@@ -4,11 +4,14 @@ import { catalogue } from '../../shop/products.ts';
 import type { Storage } from '../storage.ts';
 import { createPostgresAccountStore } from './account-store.ts';
 import { createPostgresEventLog } from './event-log.ts';
+import { createPostgresIdentityStore } from './identity-store.ts';
 import { migrate } from './migrate.ts';
+import { createPostgresOutboxStore } from './outbox-store.ts';
 import { openFailure, openPool, type PoolOptions } from './pool.ts';
 import { postgresLimits } from './rate-limits.ts';
 import { openPostgresSessionStorage } from './session-store.ts';
 import { createPostgresCartStore, createPostgresNoteStore, createPostgresOrderStore, createPostgresProductStore } from './shop-stores.ts';
+import { createPostgresAccountTokenStore, createPostgresPendingConversionStore } from './token-stores.ts';
 import { createPostgresTransactor } from './unit-of-work.ts';
 
 /** Everything on PostgreSQL, sessions included, in one database. */
@@ -32,9 +35,13 @@ export async function openPostgresStorage(
       pool,
       records: createPostgresAccountStore(pool, config.collections),
       events: createPostgresEventLog(now),
+      identities: createPostgresIdentityStore(pool),
+      tokens: createPostgresAccountTokenStore(pool),
+      pendingConversions: createPostgresPendingConversionStore(pool),
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
       limits: postgresLimits(pool),
       sessions: openPostgresSessionStorage(pool),
+      outbox: createPostgresOutboxStore(pool),
       transactor,
       close: () => pool.end(),
     };

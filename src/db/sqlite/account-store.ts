@@ -7,12 +7,12 @@ import { AlreadyApplied } from '../unit-of-work.ts';
 import { sqliteWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
-const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata';
+const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata, email_verified_at';
 
 interface Row {
   id: string; email: string; username: string; name: string | null; password_hash: string;
   verified: number; is_anonymous: number; created_at: number; last_active_at: number;
-  claimed_at: number | null; metadata: string;
+  claimed_at: number | null; metadata: string; email_verified_at: number | null;
 }
 
 /**
@@ -122,14 +122,29 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
       return sqliteWrite(() => void touch.run(now, id));
     },
 
-    replaceGuestSecret(collection, id, secretHash) {
-      const replace = statements(collection).replaceGuestSecret;
-      return sqliteWrite(() => replace.run(secretHash, id).changes === 1);
+    replaceGuestSecret(collection, id, secretHash, replacing) {
+      const { replaceGuestSecret, replaceGuestSecretIf } = statements(collection);
+      return sqliteWrite(() => {
+        if (replacing === undefined) return replaceGuestSecret.run(secretHash, id).changes === 1;
+        if (replaceGuestSecretIf.run(secretHash, id, replacing).changes !== 1) throw new AuthError('stale_form');
+        return true;
+      });
     },
 
-    setPassword(collection, id, passwordHash) {
-      const setPassword = statements(collection).setPassword;
-      return sqliteWrite(() => void setPassword.run(passwordHash, id));
+    setPassword(collection, id, passwordHash, replacing) {
+      const { setPassword, replacePassword } = statements(collection);
+      return sqliteWrite(() => {
+        if (replacing === undefined) return void setPassword.run(passwordHash, id);
+        // The password changed since the caller read it: what was to commit with this must not.
+        if (replacePassword.run(passwordHash, id, replacing).changes !== 1) throw new AuthError('stale_form');
+      });
+    },
+
+    markEmailVerified(collection, id, email, now) {
+      const markEmailVerified = statements(collection).markEmailVerified;
+      return sqliteWrite(() => {
+        if (markEmailVerified.run(now, id, email).changes !== 1) throw new AuthError('invalid_link');
+      });
     },
 
     // The accounts row is the parent: its collection row, cart and notes go by cascade.
@@ -140,11 +155,11 @@ export function createSqliteAccountStore(db: Database.Database, collections: rea
 /** The values of one collection row, in RECORD_COLUMNS order. */
 function insertValues(record: NewRecord): unknown[] {
   return [record.id, record.email, record.username, record.name, record.passwordHash, 0,
-    record.isAnonymous ? 1 : 0, record.now, record.now, null, JSON.stringify(record.metadata)];
+    record.isAnonymous ? 1 : 0, record.now, record.now, null, JSON.stringify(record.metadata), null];
 }
 
 function insertRecordSql(table: string): string {
-  return `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  return `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 }
 
 function prepare(db: Database.Database, table: string) {
@@ -160,7 +175,12 @@ function prepare(db: Database.Database, table: string) {
     isGuestWithCredential: db.prepare(`SELECT 1 FROM ${table} WHERE id = ? AND is_anonymous = 1 AND password_hash = ?`),
     touch: db.prepare(`UPDATE ${table} SET last_active_at = ? WHERE id = ?`),
     replaceGuestSecret: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 1`),
+    replaceGuestSecretIf: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 1 AND password_hash = ?`),
     setPassword: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 0`),
+    replacePassword: db.prepare(`UPDATE ${table} SET password_hash = ? WHERE id = ? AND is_anonymous = 0 AND password_hash = ?`),
+    // The first verification's time is kept; `verified` follows it (the older column, kept consistent).
+    markEmailVerified: db.prepare(`UPDATE ${table} SET email_verified_at = coalesce(email_verified_at, ?), verified = 1
+      WHERE id = ? AND email = ? AND is_anonymous = 0`),
   };
 }
 
@@ -172,6 +192,7 @@ function toRecord(collection: string, row: Row): StoredRecord {
     username: row.username,
     name: row.name,
     verified: row.verified === 1,
+    emailVerifiedAt: row.email_verified_at,
     isAnonymous: row.is_anonymous === 1,
     createdAt: row.created_at,
     lastActiveAt: row.last_active_at,

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ShopError } from '../../shop/errors.ts';
-import type { CartLine, CartStore, Note, NoteStore, Order, OrderLine, OrderStore, Product, ProductStore } from '../../shop/stores.ts';
+import { checkCartIsExpected } from '../../shop/orders.ts';
+import type { CartLine, CartStore, Note, NoteStore, Order, OrderLine, OrderLink, OrderStore, Product, ProductStore } from '../../shop/stores.ts';
 import { createAccountWrite } from './account-writes.ts';
 import { sqliteWrite } from './unit-of-work.ts';
 
@@ -55,29 +56,43 @@ export function createSqliteCartStore(db: Database.Database): SqliteCartStore {
 }
 
 export function createSqliteOrderStore(db: Database.Database, carts: SqliteCartStore): OrderStore {
-  const insertOrder = db.prepare(`INSERT INTO orders (id, account_id, total_cents, name, address, city, postcode, created_at)
-    VALUES (@id, @accountId, @totalCents, @name, @address, @city, @postcode, @createdAt)`);
+  const insertOrder = db.prepare(`INSERT INTO orders (id, account_id, total_cents, name, address, city, postcode, created_at,
+      receipt_email, link_hash, link_expires_at)
+    VALUES (@id, @accountId, @totalCents, @name, @address, @city, @postcode, @createdAt, @email, @linkHash, @linkExpiresAt)`);
   const insertLine = db.prepare(`INSERT INTO order_lines (order_id, product_id, name, unit_price_cents, quantity, position)
     VALUES (?, ?, ?, ?, ?, ?)`);
-  const columns = `id, account_id AS accountId, total_cents AS totalCents, name, address, city, postcode, created_at AS createdAt`;
+  const columns = `id, account_id AS accountId, total_cents AS totalCents, name, address, city, postcode, created_at AS createdAt,
+    receipt_email AS email`;
   const one = db.prepare(`SELECT ${columns} FROM orders WHERE id = ?`);
   const mine = db.prepare(`SELECT ${columns} FROM orders WHERE account_id = ? ORDER BY created_at DESC`);
   const lines = db.prepare(`SELECT product_id AS productId, name, unit_price_cents AS unitPriceCents, quantity,
     unit_price_cents * quantity AS lineCents FROM order_lines WHERE order_id = ? ORDER BY position`);
+  const link = db.prepare(`SELECT link_hash AS hash, link_expires_at AS expiresAt FROM orders WHERE id = ? AND link_hash IS NOT NULL`);
+  const renew = db.prepare('UPDATE orders SET link_hash = ?, link_expires_at = ? WHERE id = ?');
+  // `account_id IS ?` is SQLite's null-safe equality: the owner is still who the caller saw, or still nobody.
+  const attach = db.prepare(`UPDATE orders SET account_id = @to
+    WHERE id = @id AND link_hash = @hash AND link_expires_at > @now AND account_id IS @from`);
   const move = db.prepare('UPDATE orders SET account_id = ? WHERE account_id = ?');
   // Accounting keeps the order, its lines, totals, date and the tax-relevant city and postcode.
-  const scrub = db.prepare(`UPDATE orders SET account_id = NULL, name = 'Deleted customer', address = '' WHERE account_id = ?`);
+  const scrub = db.prepare(`UPDATE orders SET account_id = NULL, name = 'Deleted customer', address = '',
+    receipt_email = NULL, link_hash = NULL, link_expires_at = NULL WHERE account_id = ?`);
 
   const withLines = (order: Omit<Order, 'lines'>): Order => ({ ...order, lines: lines.all(order.id) as OrderLine[] });
+  const forAccount = createAccountWrite(db);
 
   return {
-    placeFromCart(accountId, id, shipping, now) {
+    placeFromCart(accountId, id, checkout, now) {
+      const { name, address, city, postcode, email = null, link: orderLink = null, expected } = checkout;
       return sqliteWrite(() => {
         // Read inside the write's transaction: a second click finds the cart already empty.
         const cart = carts.linesNow(accountId);
         if (cart.length === 0) throw new ShopError('empty_cart');
+        checkCartIsExpected(cart, expected);
         const totalCents = cart.reduce((sum, line) => sum + line.lineCents, 0);
-        insertOrder.run({ id, accountId, totalCents, ...shipping, createdAt: now });
+        insertOrder.run({
+          id, accountId, totalCents, name, address, city, postcode, createdAt: now, email,
+          linkHash: orderLink?.hash ?? null, linkExpiresAt: orderLink?.expiresAt ?? null,
+        });
         cart.forEach((line, position) => insertLine.run(id, line.productId, line.name, line.priceCents, line.quantity, position));
         carts.clear(accountId);
       });
@@ -87,6 +102,9 @@ export function createSqliteOrderStore(db: Database.Database, carts: SqliteCartS
       return order ? withLines(order) : null;
     },
     listFor: async (accountId) => (mine.all(accountId) as Array<Omit<Order, 'lines'>>).map(withLines),
+    linkOf: async (id) => (link.get(id) as OrderLink | undefined) ?? null,
+    renewLink: (id, { hash, expiresAt }) => sqliteWrite(() => void renew.run(hash, expiresAt, id)),
+    attachWithLink: (id, hash, from, to, now) => sqliteWrite(() => forAccount(to, () => attach.run({ id, hash, from, to, now }).changes === 1)),
     moveAll: (fromId, toId) => sqliteWrite(() => void move.run(toId, fromId)),
     scrubFor: (accountId) => sqliteWrite(() => void scrub.run(accountId)),
   };

@@ -6,8 +6,11 @@ import { openDb, type Db } from './open.ts';
 import type { Storage } from '../storage.ts';
 import { createSqliteAccountStore } from './account-store.ts';
 import { createSqliteEventLog } from './event-log.ts';
+import { createSqliteIdentityStore } from './identity-store.ts';
+import { createSqliteOutboxStore } from './outbox-store.ts';
 import { openSqliteSessionStorage } from './session-store.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from './shop-stores.ts';
+import { createSqliteAccountTokenStore, createSqlitePendingConversionStore } from './token-stores.ts';
 import { createSqliteTransactor } from './unit-of-work.ts';
 
 /** The embedded default: `DATA_DIR/app.db` (better-sqlite3) and `DATA_DIR/sessions.db` (connect-sqlite3). */
@@ -29,8 +32,12 @@ export async function openSqliteStorage(config: { dataDir: string; collections: 
     db,
     records: createSqliteAccountStore(db, config.collections),
     events: createSqliteEventLog(db, now),
+    identities: createSqliteIdentityStore(db),
+    tokens: createSqliteAccountTokenStore(db),
+    pendingConversions: createSqlitePendingConversionStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     sessions,
+    outbox: createSqliteOutboxStore(db),
     // One process serves a SQLite database: its limits can count in memory.
     limits: inMemory,
     transactor,

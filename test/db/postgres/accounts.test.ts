@@ -32,7 +32,7 @@ describe.each(backends())('accounts on %s', (_name, open) => {
     await apply(db.records.insert('users', record));
     expect(await db.records.find('users', record.id)).toEqual({
       id: record.id, collection: 'users', email: record.email, username: record.username, name: null, verified: false,
-      isAnonymous: true, createdAt: 1_000, lastActiveAt: 1_000, claimedAt: null, metadata: { source: 'test' },
+      emailVerifiedAt: null, isAnonymous: true, createdAt: 1_000, lastActiveAt: 1_000, claimedAt: null, metadata: { source: 'test' },
       passwordHash: 'guest-secret-hash',
     });
     expect(await db.records.find('customers', record.id)).toBeNull();

@@ -7,16 +7,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll } from 'vitest';
-import type { AccountStore, EventLog } from '../../../src/auth/stores.ts';
+import type { AccountStore, AccountTokenStore, EventLog, IdentityStore, PendingConversionStore } from '../../../src/auth/stores.ts';
 import { migrate } from '../../../src/db/sqlite/migrate.ts';
 import { openDb } from '../../../src/db/sqlite/open.ts';
 import { openPostgresStorage } from '../../../src/db/postgres/storage.ts';
 import { postgresWrite } from '../../../src/db/postgres/unit-of-work.ts';
 import { createSqliteAccountStore } from '../../../src/db/sqlite/account-store.ts';
 import { createSqliteEventLog } from '../../../src/db/sqlite/event-log.ts';
+import { createSqliteIdentityStore } from '../../../src/db/sqlite/identity-store.ts';
+import { createSqliteOutboxStore } from '../../../src/db/sqlite/outbox-store.ts';
 import { createSqliteCartStore, createSqliteNoteStore, createSqliteOrderStore, createSqliteProductStore } from '../../../src/db/sqlite/shop-stores.ts';
+import { createSqliteAccountTokenStore, createSqlitePendingConversionStore } from '../../../src/db/sqlite/token-stores.ts';
 import { createSqliteTransactor, sqliteWrite } from '../../../src/db/sqlite/unit-of-work.ts';
 import type { Transactor, Write } from '../../../src/db/unit-of-work.ts';
+import type { OutboxStore } from '../../../src/mail/outbox.ts';
 import type { ShopStores } from '../../../src/shop/index.ts';
 import { catalogue } from '../../../src/shop/products.ts';
 import { tempDataDir } from '../../support.ts';
@@ -29,7 +33,11 @@ export interface StoredEvent { type: string; record_id: string | null; collectio
 export interface Backend {
   records: AccountStore;
   events: EventLog;
+  identities: IdentityStore;
+  tokens: AccountTokenStore;
+  pendingConversions: PendingConversionStore;
   shop: ShopStores;
+  outbox: OutboxStore;
   transactor: Transactor;
   /**
    * A write that keeps its transaction open, after the writes before it, until `release()` or
@@ -39,14 +47,24 @@ export interface Backend {
    */
   pause(ms: number): Pause;
   eventsOf(recordId: string): Promise<StoredEvent[]>;
+  /** The outbox row of a mail, as stored (the port never reads one back). */
+  outboxRow(id: string): Promise<OutboxRow | undefined>;
+  outboxBody(id: string): Promise<{ text: string; html: string } | undefined>;
   /** Transactions left open: must be 0 whenever no unit of work is applying. */
   openTransactions(): Promise<number>;
   close(): Promise<void>;
 }
 
+export interface OutboxRow {
+  status: string; attempts: number; next_attempt_at: number; locked_until: number | null; last_error: string | null;
+  sent_at: number | null; message_id: string;
+}
+
 export interface Pause { write: Write; reached: Promise<void>; release(): void }
 
 export type OpenBackend = (now?: () => number) => Promise<Backend>;
+
+const OUTBOX_COLUMNS = 'status, attempts, next_attempt_at, locked_until, last_error, sent_at, message_id';
 
 async function openSqlite(now: () => number = Date.now): Promise<Backend> {
   const dir = tempDataDir();
@@ -59,7 +77,11 @@ async function openSqlite(now: () => number = Date.now): Promise<Backend> {
   return {
     records: createSqliteAccountStore(db, COLLECTIONS),
     events: createSqliteEventLog(db, now),
+    identities: createSqliteIdentityStore(db),
+    tokens: createSqliteAccountTokenStore(db),
+    pendingConversions: createSqlitePendingConversionStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
+    outbox: createSqliteOutboxStore(db),
     transactor,
     pause() {
       let reach!: () => void;
@@ -68,6 +90,8 @@ async function openSqlite(now: () => number = Date.now): Promise<Backend> {
     },
     eventsOf: async (recordId) => (db.prepare('SELECT * FROM auth_events WHERE record_id = ? ORDER BY id').all(recordId) as StoredEvent[])
       .map((event) => ({ ...event, detail: typeof event.detail === 'string' ? JSON.parse(event.detail) : event.detail })),
+    outboxRow: async (id) => db.prepare(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = ?`).get(id) as OutboxRow | undefined,
+    outboxBody: async (id) => db.prepare('SELECT text, html FROM outbox WHERE id = ?').get(id) as { text: string; html: string } | undefined,
     openTransactions: async () => (db.inTransaction ? 1 : 0),
     async close() {
       db.close();
@@ -97,6 +121,8 @@ function postgresOpener(): OpenBackend {
         return { write: postgresWrite(async () => { reach(); await released; }), reached, release };
       },
       eventsOf: async (recordId) => (await pool.query<StoredEvent>('SELECT * FROM auth_events WHERE record_id = $1 ORDER BY id', [recordId])).rows,
+      outboxRow: async (id) => (await pool.query<OutboxRow>(`SELECT ${OUTBOX_COLUMNS} FROM outbox WHERE id = $1`, [id])).rows[0],
+      outboxBody: async (id) => (await pool.query<{ text: string; html: string }>('SELECT text, html FROM outbox WHERE id = $1', [id])).rows[0],
       openTransactions: async () => (await pool.query<{ count: number }>(
         `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0]!.count,
       close: () => storage.close(),

@@ -39,8 +39,10 @@ async function insertAccount(pool: pg.Pool, table: string, id: string, email: st
 describe('migrate() on PostgreSQL', () => {
   it('creates the accounts table, one table per collection and the shop tables on a new database', async () => {
     const pool = await freshPool();
-    expect(await migrate(pool, ['users', 'customers'])).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', 'users:collection-001-auth', 'customers:collection-001-auth']);
-    expect(await tables(pool)).toEqual(['accounts', 'auth_events', 'cart_items', 'customers', 'notes', 'order_lines', 'orders', 'products', 'rate_limits', 'schema_migrations', 'sessions', 'users']);
+    expect(await migrate(pool, ['users', 'customers'])).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', '005-mail', '006-tokens', '007-identities',
+      'users:collection-001-auth', 'customers:collection-001-auth', 'users:collection-002-email-verified', 'customers:collection-002-email-verified']);
+    expect(await tables(pool)).toEqual(['account_tokens', 'accounts', 'auth_events', 'cart_items', 'customers', 'identities', 'notes', 'order_lines', 'orders',
+      'outbox', 'pending_conversions', 'products', 'rate_limits', 'schema_migrations', 'sessions', 'users']);
   });
 
   it('applies nothing the second time, and keeps the data', async () => {
@@ -55,7 +57,8 @@ describe('migrate() on PostgreSQL', () => {
     const databaseUrl = await server.createDatabase();
     const starting = await Promise.all([1, 2, 3, 4].map(() => freshPool(databaseUrl)));
     const applied = await Promise.all(starting.map((pool) => migrate(pool, ['users', 'customers'])));
-    expect(applied.flat().sort()).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', 'customers:collection-001-auth', 'users:collection-001-auth']);
+    expect(applied.flat().sort()).toEqual(['001-accounts', '002-shop', '003-sessions', '004-rate-limits', '005-mail', '006-tokens', '007-identities',
+      'customers:collection-001-auth', 'customers:collection-002-email-verified', 'users:collection-001-auth', 'users:collection-002-email-verified']);
     expect(applied.filter((ids) => ids.length > 0)).toHaveLength(1);
   });
 
@@ -73,7 +76,7 @@ describe('migrate() on PostgreSQL', () => {
     const pool = await freshPool();
     await migrate(pool, ['users']);
     await insertAccount(pool, 'users', 'still-user', 'still@example.com');
-    expect(await migrate(pool, ['users', 'members'])).toEqual(['members:collection-001-auth']);
+    expect(await migrate(pool, ['users', 'members'])).toEqual(['members:collection-001-auth', 'members:collection-002-email-verified']);
     expect(await tables(pool)).toContain('members');
     expect((await pool.query('SELECT count(*) FROM users')).rows[0]).toEqual({ count: 1 });
   });

@@ -25,6 +25,15 @@ describe.each(backends())('the shop on %s', (_name, open) => {
     }));
     return id;
   }
+  /** A guest's order with a receipt address and a link (hash `h`, until 9 000), and another account. */
+  async function linkedOrder() {
+    const guest = await account();
+    const member = await account();
+    await apply(db.shop.carts.add(guest, 'tea-tin', 1, 1));
+    const orderId = uniqueId('order');
+    await apply(db.shop.orders.placeFromCart(guest, orderId, { ...shipping, email: 'ada@example.com', link: { hash: 'h', expiresAt: 9_000 } }, 1));
+    return { guest, member, orderId };
+  }
   const quantities = async (id: string) => (await db.shop.carts.lines(id)).map((line) => [line.productId, line.quantity]);
 
   it('lists the catalogue in its order, finds a product, and follows the code when reseeded', async () => {
@@ -81,7 +90,7 @@ describe.each(backends())('the shop on %s', (_name, open) => {
     const orderId = uniqueId('order');
     await apply(db.shop.orders.placeFromCart(id, orderId, shipping, 5_000));
     expect(await db.shop.orders.find(orderId)).toEqual({
-      id: orderId, accountId: id, totalCents: 5100, ...shipping, createdAt: 5_000, lines: [
+      id: orderId, accountId: id, totalCents: 5100, ...shipping, email: null, createdAt: 5_000, lines: [
         { productId: 'ember-mug', name: 'Ember Mug', unitPriceCents: 1800, quantity: 2, lineCents: 3600 },
         { productId: 'tea-tin', name: 'Sencha Tea Tin', unitPriceCents: 1500, quantity: 1, lineCents: 1500 },
       ],
@@ -102,6 +111,50 @@ describe.each(backends())('the shop on %s', (_name, open) => {
     const second = place().finally(pause.release);
     expect([await first, await second]).toEqual(['placed', 'empty_cart']);
     expect(await db.shop.orders.listFor(id)).toHaveLength(1);
+  });
+
+  it('keeps the receipt address and the link hash with the order, and fails with cart_changed when the cart is not what the receipt lists', async () => {
+    const id = await account();
+    await apply(db.shop.carts.add(id, 'ember-mug', 2, 1));
+    const link = { hash: 'hash-of-a-token', expiresAt: 9_000 };
+    const expected = [{ productId: 'ember-mug', quantity: 2, lineCents: 3600 }];
+    // Another tab added a line after the receipt was rendered: no order, the cart as it is.
+    await apply(db.shop.carts.add(id, 'candle', 1, 2));
+    const changed = uniqueId('order');
+    await expect(apply(db.shop.orders.placeFromCart(id, changed, { ...shipping, email: 'ada@example.com', link, expected }, 5_000)))
+      .rejects.toMatchObject({ code: 'cart_changed' });
+    expect(await db.shop.orders.find(changed)).toBeNull();
+    expect(await quantities(id)).toEqual([['ember-mug', 2], ['candle', 1]]);
+    await apply(db.shop.carts.remove(id, 'candle'));
+    const orderId = uniqueId('order');
+    await apply(db.shop.orders.placeFromCart(id, orderId, { ...shipping, email: 'ada@example.com', link, expected }, 5_000));
+    expect(await db.shop.orders.find(orderId)).toMatchObject({ email: 'ada@example.com', totalCents: 3600 });
+    expect(await db.shop.orders.linkOf(orderId)).toEqual(link);
+    expect(await db.shop.orders.linkOf('no-such-order')).toBeNull();
+    await apply(db.shop.orders.renewLink(orderId, { hash: 'another-hash', expiresAt: 12_000 }));
+    expect(await db.shop.orders.linkOf(orderId)).toEqual({ hash: 'another-hash', expiresAt: 12_000 });
+  });
+
+  it('moves an order to another account through its link only while the link holds and the owner is who was seen', async () => {
+    const { guest, member, orderId } = await linkedOrder();
+    expect(await apply(db.shop.orders.attachWithLink(orderId, 'wrong-hash', guest, member, 2))).toBe(false);
+    expect(await apply(db.shop.orders.attachWithLink(orderId, 'h', guest, member, 9_000))).toBe(false); // expired
+    expect(await apply(db.shop.orders.attachWithLink(orderId, 'h', null, member, 2))).toBe(false); // not nobody's
+    expect(await apply(db.shop.orders.attachWithLink(orderId, 'h', guest, member, 8_999))).toBe(true);
+    expect(await db.shop.orders.find(orderId)).toMatchObject({ accountId: member });
+    expect(await apply(db.shop.orders.attachWithLink(orderId, 'h', guest, guest, 3))).toBe(false); // moved meanwhile
+    // A detached order (its guest removed by cleanup) is nobody's: `from` null matches it.
+    await apply(db.shop.orders.scrubFor(member));
+    expect(await db.shop.orders.find(orderId)).toMatchObject({ accountId: null, email: null });
+    expect(await db.shop.orders.linkOf(orderId)).toBeNull();
+  });
+
+  it('moves a detached order (nobody owns it) through its link', async () => {
+    const { guest, member, orderId } = await linkedOrder();
+    await apply(db.records.delete(guest));
+    expect(await db.shop.orders.find(orderId)).toMatchObject({ accountId: null, email: 'ada@example.com' });
+    expect(await apply(db.shop.orders.attachWithLink(orderId, 'h', null, member, 2))).toBe(true);
+    expect(await db.shop.orders.listFor(member)).toEqual([expect.objectContaining({ id: orderId })]);
   });
 
   it('lists an account\'s orders newest first, moves them to another account, and scrubs them for deletion', async () => {
