@@ -133,10 +133,15 @@ function sqliteRows(db: Db) {
 
 const JSON_TYPES = new Set([114, 3802]); // json, jsonb
 
+/** `?` placeholders as `$1`, `$2`…: a spec's SQL reads the same on both backends. */
+export function numberedPlaceholders(query: string): string {
+  let n = 0;
+  return query.replace(/\?/g, () => `$${++n}`);
+}
+
 function postgresRows(pool: PostgresStorage['pool']) {
   return async <T>(query: string, ...params: unknown[]): Promise<T[]> => {
-    let n = 0;
-    const { rows, fields } = await pool.query(query.replace(/\?/g, () => `$${++n}`), params);
+    const { rows, fields } = await pool.query(numberedPlaceholders(query), params);
     // SQLite keeps JSON (metadata, event details) as text: give it back as text here too.
     const json = new Set(fields.filter((field) => JSON_TYPES.has(field.dataTypeID)).map((field) => field.name));
     return rows.map((row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key,

@@ -15,6 +15,7 @@ import { openPostgresStorage } from '../../src/db/postgres/storage.ts';
 import { openSqliteStaleGuestStore } from '../../src/db/sqlite/cleanup/stale-guest-store.ts';
 import { sessionRow } from '../../src/db/sqlite/session-store.ts';
 import { startPostgres, type PostgresServer } from '../db/postgres/server.ts';
+import { numberedPlaceholders } from '../support.ts';
 import { cleanWith, COLLECTIONS, count, DAY, exists, isGuest, openShop, sessionsOf, tempDataDir, type CleanupRunOptions } from './harness.ts';
 
 type Collection = (typeof COLLECTIONS)[number];
@@ -82,15 +83,13 @@ async function openSqliteShop(): Promise<CleanupShop> {
   };
 }
 
-/** `?` placeholders as `$1`, `$2`…: the harness's SQL reads the same on both backends. */
-const numbered = (sql: string) => { let n = 0; return sql.replace(/\?/g, () => `$${++n}`); };
 
 async function openPostgresShop(databaseUrl: string): Promise<CleanupShop> {
   const clock = { now: Date.now() };
   const storage = await openPostgresStorage({ databaseUrl, poolSize: 4, collections: COLLECTIONS }, () => clock.now);
   const { pool, records, transactor, shop } = storage;
   const guests = createGuests({ accounts: records, now: () => clock.now, secret: 'cleanup-harness-secret' });
-  const rows = async <T>(sql: string, ...params: unknown[]) => (await pool.query(numbered(sql), params)).rows as T[];
+  const rows = async <T>(sql: string, ...params: unknown[]) => (await pool.query(numberedPlaceholders(sql), params)).rows as T[];
   const count = async (sql: string, ...params: unknown[]) =>
     (await rows<{ count: number }>(`SELECT count(*)::int AS count FROM (${sql}) AS q`, ...params))[0]!.count;
   const find = async (collection: string, id: string) => records.find(collection, id);
