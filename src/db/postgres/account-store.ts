@@ -6,7 +6,7 @@ import { isUniqueViolation } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
 import { EMAIL_LOCK_NAMESPACE } from './locks.ts';
 import { AlreadyApplied } from '../unit-of-work.ts';
-import { postgresWrite } from './unit-of-work.ts';
+import { postgresStatement, postgresWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
 const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_anonymous, created_at, last_active_at, claimed_at, metadata, email_verified_at';
@@ -26,7 +26,7 @@ interface Row {
  * is a bound parameter.
  */
 export function createPostgresAccountStore(pool: pg.Pool, collections: readonly string[]): AccountStore {
-  const byCollection = new Map(collections.map((collection) => [collection, statementsFor(quotedTable(collection))]));
+  const byCollection = new Map(collections.map((collection) => [collection, statementsFor(collection)]));
 
   function statements(collection: string) {
     const found = byCollection.get(collection);
@@ -63,7 +63,7 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
 
     async find(collection, id) {
       if (!isStorableText(id)) return null;
-      const { rows } = await pool.query<Row>(statements(collection).find, [id]);
+      const { rows } = await pool.query<Row>({ ...statements(collection).find, values: [id] });
       return rows[0] ? toRecord(collection, rows[0]) : null;
     },
 
@@ -101,17 +101,16 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
     },
 
     insertGuest(collection, record) {
-      const { insert, isGuestWithCredential } = statements(collection);
-      return postgresWrite(async (client) => {
+      const { insertGuest, isGuestWithCredential } = statements(collection);
+      // One statement makes the guest (accounts row, collection row, guest_created event), so it
+      // needs no transaction around it when it is all a page writes.
+      return postgresStatement(async (db) => {
         // A racing transaction's uncommitted insert of this id makes this one wait for its
-        // commit, then do nothing: the row it then reads is that guest.
-        const inserted = await client.query(ADOPT_ACCOUNT, [record.id, collection]);
-        if (inserted.rowCount === 1) {
-          await client.query(insert, insertValues(record));
-          await client.query(GUEST_CREATED, [record.id, collection, record.now]);
-          return;
-        }
-        const same = await client.query(isGuestWithCredential, [record.id, record.passwordHash]);
+        // commit, then insert nothing: the row it then reads is that guest.
+        const { rows } = await db.query<{ inserted: boolean }>({ ...insertGuest, values: guestValues(collection, record) });
+        if (rows[0]?.inserted) return;
+        // A statement of its own: the one above read from before the racing commit it waited for.
+        const same = await db.query({ ...isGuestWithCredential, values: [record.id, record.passwordHash] });
         if (same.rowCount !== 1) throw new AuthError('stale_form');
         throw new AlreadyApplied(`guest ${record.id} was made by a racing request`);
       });
@@ -131,7 +130,7 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
 
     touch(collection, id, now) {
       const { touch } = statements(collection);
-      return postgresWrite(async (client) => void await client.query(touch, [now, id]));
+      return postgresStatement(async (db) => void await db.query({ ...touch, values: [now, id] }));
     },
 
     replaceGuestSecret(collection, id, secretHash, replacing) {
@@ -166,6 +165,11 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
   };
 }
 
+/** The values of insertGuest: the collection row's, then the collection. */
+function guestValues(collection: string, record: NewRecord): unknown[] {
+  return [...insertValues(record), collection];
+}
+
 async function translateUnique<T>(statement: () => Promise<T>): Promise<T> {
   try {
     return await statement();
@@ -175,8 +179,6 @@ async function translateUnique<T>(statement: () => Promise<T>): Promise<T> {
   }
 }
 
-const GUEST_CREATED = `INSERT INTO auth_events (type, record_id, collection, created_at) VALUES ('guest_created', $1, $2, $3)`;
-const ADOPT_ACCOUNT = 'INSERT INTO accounts (id, collection) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING';
 
 /** The values of one collection row, in RECORD_COLUMNS order. */
 function insertValues(record: NewRecord): unknown[] {
@@ -184,9 +186,28 @@ function insertValues(record: NewRecord): unknown[] {
     record.isAnonymous, record.now, record.now, null, JSON.stringify(record.metadata), null];
 }
 
-function statementsFor(table: string) {
+/**
+ * A collection's statements. Those on every page view and every new guest are named: pg prepares
+ * each once per connection and Postgres plans it once, instead of parsing and planning it anew at
+ * every request.
+ */
+function statementsFor(collection: string) {
+  const table = quotedTable(collection);
+  const named = (name: string, text: string) => ({ name: `accounts_${collection}_${name}`, text });
   return {
-    find: `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE id = $1`,
+    find: named('find', `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE id = $1`),
+    // The accounts row first: ON CONFLICT makes a racing twin's statement insert nothing at all.
+    // Parameters are cast: in INSERT … SELECT, Postgres does not take their types from the columns.
+    insertGuest: named('insert_guest', `WITH account AS (
+        INSERT INTO accounts (id, collection) VALUES ($1, $13) ON CONFLICT (id) DO NOTHING RETURNING id
+      ), record AS (
+        INSERT INTO ${table} (${RECORD_COLUMNS})
+        SELECT id, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::boolean, $8::bigint, $9::bigint,
+          $10::bigint, $11::jsonb, $12::bigint FROM account
+      ), event AS (
+        INSERT INTO auth_events (type, record_id, collection, created_at) SELECT 'guest_created', id, $13, $8 FROM account
+      )
+      SELECT EXISTS (SELECT 1 FROM account) AS inserted`),
     // lower(email) on both sides: case-insensitive, as SQLite's NOCASE column, and on the index.
     findRegisteredByEmail: `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE lower(email) = lower($1) AND NOT is_anonymous`,
     idsByEmail: `SELECT id FROM ${table} WHERE lower(email) = ANY (SELECT lower(form) FROM unnest($1::text[]) AS form)`,
@@ -194,8 +215,8 @@ function statementsFor(table: string) {
     insert: `INSERT INTO ${table} (${RECORD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     promote: `UPDATE ${table} SET email = $1, username = $1, name = $2, password_hash = $3, is_anonymous = false,
       claimed_at = $4, last_active_at = $4 WHERE id = $5 AND is_anonymous`,
-    isGuestWithCredential: `SELECT 1 FROM ${table} WHERE id = $1 AND is_anonymous AND password_hash = $2`,
-    touch: `UPDATE ${table} SET last_active_at = $1 WHERE id = $2`,
+    isGuestWithCredential: named('is_guest_with_credential', `SELECT 1 FROM ${table} WHERE id = $1 AND is_anonymous AND password_hash = $2`),
+    touch: named('touch', `UPDATE ${table} SET last_active_at = $1 WHERE id = $2`),
     replaceGuestSecret: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous`,
     replaceGuestSecretIf: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND is_anonymous AND password_hash = $3`,
     setPassword: `UPDATE ${table} SET password_hash = $1 WHERE id = $2 AND NOT is_anonymous`,
