@@ -8,6 +8,11 @@ import { postgresWrite } from './unit-of-work.ts';
 
 const PRODUCT_COLUMNS = 'id, name, description, price_cents AS "priceCents", image';
 
+// The statements of page views are named: pg prepares each once per connection, and Postgres
+// plans it once, instead of parsing and planning it at every request.
+const ALL_PRODUCTS = { name: 'products_all', text: `SELECT ${PRODUCT_COLUMNS} FROM products ORDER BY position` };
+const ONE_PRODUCT = { name: 'products_one', text: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1` };
+
 export function createPostgresProductStore(pool: pg.Pool): ProductStore {
   // One statement for the whole catalogue; two processes starting at once just both update.
   const upsert = `INSERT INTO products (id, name, description, price_cents, image, position)
@@ -19,10 +24,8 @@ export function createPostgresProductStore(pool: pg.Pool): ProductStore {
       products.map((p) => p.id), products.map((p) => p.name), products.map((p) => p.description),
       products.map((p) => p.priceCents), products.map((p) => p.image), products.map((_, position) => position),
     ])),
-    list: async () => (await pool.query<Product>(`SELECT ${PRODUCT_COLUMNS} FROM products ORDER BY position`)).rows,
-    find: async (id) => (isStorableText(id)
-      ? (await pool.query<Product>(`SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1`, [id])).rows[0] ?? null
-      : null),
+    list: async () => (await pool.query<Product>(ALL_PRODUCTS)).rows,
+    find: async (id) => (isStorableText(id) ? (await pool.query<Product>({ ...ONE_PRODUCT, values: [id] })).rows[0] ?? null : null),
   };
 }
 
@@ -41,10 +44,13 @@ const MOVE_CART = `INSERT INTO cart_items (account_id, product_id, quantity, add
   ON CONFLICT (account_id, product_id) DO UPDATE SET quantity = least(99, cart_items.quantity + excluded.quantity)`;
 
 export function createPostgresCartStore(pool: pg.Pool): CartStore {
-  const lines = `SELECT ${LINE_COLUMNS} FROM cart_items c JOIN products p ON p.id = c.product_id
-    WHERE c.account_id = $1 ORDER BY c.added_at, p.position`;
+  const lines = {
+    name: 'cart_lines',
+    text: `SELECT ${LINE_COLUMNS} FROM cart_items c JOIN products p ON p.id = c.product_id
+      WHERE c.account_id = $1 ORDER BY c.added_at, p.position`,
+  };
   return {
-    lines: async (accountId) => (await pool.query<CartLine>(lines, [accountId])).rows,
+    lines: async (accountId) => (await pool.query<CartLine>({ ...lines, values: [accountId] })).rows,
     // A write for a guest that cleanup deleted meanwhile fails as AccountGoneError, not as a bug.
     add: (accountId, productId, quantity, now) => postgresWrite(async (client) =>
       void await forAccount(accountId, () => client.query(ADD_CART_LINE, [accountId, quantity, now, productId]))),
@@ -122,9 +128,12 @@ export function createPostgresOrderStore(pool: pg.Pool): OrderStore {
 }
 
 export function createPostgresNoteStore(pool: pg.Pool): NoteStore {
-  const list = `SELECT id, body, created_at AS "createdAt" FROM notes WHERE account_id = $1 ORDER BY created_at DESC, id DESC`;
+  const list = {
+    name: 'notes_list',
+    text: 'SELECT id, body, created_at AS "createdAt" FROM notes WHERE account_id = $1 ORDER BY created_at DESC, id DESC',
+  };
   return {
-    list: async (accountId) => (await pool.query<Note>(list, [accountId])).rows,
+    list: async (accountId) => (await pool.query<Note>({ ...list, values: [accountId] })).rows,
     add: (accountId, body, now) => postgresWrite(async (client) => void await forAccount(accountId,
       () => client.query('INSERT INTO notes (account_id, body, created_at) VALUES ($1, $2, $3)', [accountId, body, now]))),
     // Pages pass whatever the form said (`Number('x')` is NaN); no such note, so nothing to remove.
