@@ -84,11 +84,11 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
   };
   const visitorOf = (scope: PageScope) => scope.visitor as AuthRecord | null;
 
-  function changeIdentity(scope: PageScope, change: IdentityChange, durable: boolean): void {
+  function changeIdentity(scope: PageScope, change: IdentityChange, durable: boolean, options: { made?: boolean } = {}): void {
     const state = stateOf(scope);
     state.change = change;
     state.durable = durable;
-    scope.setVisitor(change.kind === 'signIn' ? change.record : null);
+    scope.setVisitor(change.kind === 'signIn' ? change.record : null, options);
   }
 
   function helpers(scope: PageScope) {
@@ -171,7 +171,8 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
         guestBudget.spend(scope);
         const seed = options.forceNew ? undefined : racingGuests.seedOf(req);
         const guest = guests.create(work, collection, { metadata: options.metadata ?? {}, seed });
-        changeIdentity(scope, { kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 }, false);
+        // A guest at random is known to no one else; a seeded one may be a racing twin's, with rows.
+        changeIdentity(scope, { kind: 'signIn', record: guest.record, resumeToken: guest.token, activeAt: 0 }, false, { made: seed === undefined });
         return { token: guest.token, record: guest.record };
       },
 

@@ -37,6 +37,8 @@ export interface UnitOfWork {
   commit(): Promise<void>;
   /** Drops the queue: the render failed, so none of it may reach the database. */
   discard(): void;
+  /** Whether a transaction of this unit has reached the database (or found its racing twin's there). */
+  readonly applied: boolean;
 }
 
 /**
@@ -69,6 +71,7 @@ export type Transact = (writes: ReadonlyArray<Write<unknown>>) => Promise<unknow
 export function createUnitOfWork(transact: Transact): UnitOfWork {
   let queue: Array<Write<unknown>> = [];
   let effects: Array<() => void> = [];
+  let applied = false;
   // Transactions of one unit run one after another, in the order they were asked for: a commit
   // too, so a run asked for while the commit is in flight cannot overtake it.
   let chain: Promise<unknown> = Promise.resolve();
@@ -89,8 +92,10 @@ export function createUnitOfWork(transact: Transact): UnitOfWork {
       const all = [...queued, ...writes];
       // Only after-commit effects waiting: nothing to write, so no transaction (and no write lock).
       results = all.length === 0 ? [] : (await transact(all)).slice(queued.length);
+      applied ||= all.length > 0;
     } catch (error) {
       if (error instanceof AlreadyApplied) {
+        applied = true;
         for (const effect of waiting) effect();
         return writes.map(() => undefined);
       }
@@ -115,5 +120,6 @@ export function createUnitOfWork(transact: Transact): UnitOfWork {
       queue = [];
       effects = [];
     },
+    get applied() { return applied; },
   };
 }

@@ -53,6 +53,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     views: options.pagesDir, cache: options.cache, useWith: true, autoEscape: true,
     debug: true, autoTrim: [false, 'nl'],
   });
+  skipIncludesAfterRedirect(eta);
   let routes: RouteTable = buildRoutes(options.pagesDir);
   const routeTable = () => (options.cache ? routes : (routes = buildRoutes(options.pagesDir)));
   const has404Page = fs.existsSync(path.join(options.pagesDir, '_404.eta'));
@@ -63,7 +64,8 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   }
 
   function templateData(scope: PageScope, params: Record<string, string>): Record<string, unknown> {
-    const data: Record<string, unknown> = Object.assign({}, options.globals, requestHelpers(scope, params, options.services));
+    const data: Record<string, unknown> = Object.assign({ [SCOPE]: scope } as Record<string, unknown>, options.globals,
+      requestHelpers(scope, params, options.services));
     for (const plugin of options.plugins) Object.assign(data, plugin.helpers(scope));
     /** Pages set `page.title`; the layout reads it. */
     data.page = { title: '' };
@@ -175,6 +177,24 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   };
 
   return { handler, renderError };
+}
+
+/** Where a render's data names its scope; includes get a copy of the data, this key with it. */
+const SCOPE = Symbol('page scope');
+
+/**
+ * A page that redirected has no body: a partial it includes after `redirect()` (the rest of the
+ * page below seed 003's "try before you buy" block) is not rendered, as its layouts are not.
+ * Eta's `includeAsync` is `this.renderAsync(name, data, parentOptions)`; the page itself is
+ * rendered without parent options.
+ */
+function skipIncludesAfterRedirect(eta: Eta): void {
+  const renderAsync = eta.renderAsync.bind(eta);
+  eta.renderAsync = (template, data, meta) => {
+    const scope = meta ? (data as { [SCOPE]?: PageScope } | undefined)?.[SCOPE] : undefined;
+    if (scope?.outcome.redirect) return Promise.resolve('');
+    return renderAsync(template, data, meta);
+  };
 }
 
 /**

@@ -60,6 +60,7 @@ export interface RenderOutcome {
 export class PageScope {
   readonly messages: FlashMessage[];
   #visitor: Visitor | null;
+  #madeAccountId: string | undefined;
   #redirect: RenderOutcome['redirect'];
   #status: number | undefined;
   readonly #headers: Array<[string, string]> = [];
@@ -76,7 +77,20 @@ export class PageScope {
 
   /** The signed-in visitor; it follows sign-ins made earlier in the same render. */
   get visitor(): Visitor | null { return this.#visitor; }
-  setVisitor(visitor: Visitor | null): void { this.#visitor = visitor; }
+  /** `made`: the render made this account, with an id no one else can know (a new random guest). */
+  setVisitor(visitor: Visitor | null, options: { made?: boolean } = {}): void {
+    this.#visitor = visitor;
+    if (visitor && options.made) this.#madeAccountId = visitor.id;
+  }
+
+  /**
+   * Whether account `id` can own no rows yet: this render made it, with an id no one else knows,
+   * and has committed nothing since; until it does, reads keyed by it (the new guest's notes and
+   * cart, on the page that signed them in) would find nothing, and need not ask the database.
+   */
+  ownsNothingYet(id: string): boolean {
+    return id === this.#madeAccountId && !this.work.applied;
+  }
 
   redirect(location: string, status?: number): void {
     this.#redirect = { location: sameSiteRedirect(location), status };

@@ -38,7 +38,10 @@ export interface Cart {
  * so signing in from checkout never loses it.
  */
 export function createCart(deps: {
-  req: Request; accountId: () => string | null; carts: CartStore; products: ProductStore; work: UnitOfWork; now(): number;
+  req: Request; accountId: () => string | null;
+  /** An account the render just made owns no lines yet: nothing to read (PageScope.ownsNothingYet). */
+  ownsNothingYet(id: string): boolean;
+  carts: CartStore; products: ProductStore; work: UnitOfWork; now(): number;
 }): Cart {
   const { req, carts, products, work, now } = deps;
 
@@ -75,7 +78,7 @@ export function createCart(deps: {
   let cached: { accountId: string | null; lines: Promise<CartLine[]> } | undefined;
   async function readLines(): Promise<CartLine[]> {
     const id = await signedInAccount();
-    if (id) return carts.lines(id);
+    if (id) return deps.ownsNothingYet(id) ? [] : carts.lines(id);
     const lines: CartLine[] = [];
     for (const [productId, quantity] of Object.entries(req.session.cart ?? {})) {
       const found = await products.find(productId);

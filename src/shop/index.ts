@@ -31,14 +31,17 @@ export function registerShop(app: {
   const { stores: { products, carts, orders, notes }, now, records, mailer, mailLimits, appUrl } = app;
   const resendsPerOrder = createRateLimiter(RESENDS_PER_ORDER, 'receipt-resends', app.limits);
 
-  app.services.set('cart', (scope) => createCart({ req: scope.req, accountId: () => accountIdOf(scope), carts, products, work: scope.work, now }));
+  app.services.set('cart', (scope) => createCart({ req: scope.req, accountId: () => accountIdOf(scope), ownsNothingYet: (id) => scope.ownsNothingYet(id), carts, products, work: scope.work, now }));
   app.services.set('catalog', () => ({
     list: () => products.list(),
     find: async (id: unknown) => (typeof id === 'string' ? products.find(id) : null),
   }));
   app.services.set('orders', (scope) => createOrderService(scope, { orders, carts, records, mailer, mailLimits, resendsPerOrder, appUrl, now }));
   app.services.set('notes', (scope) => ({
-    list: () => notes.list(signedInAccountId(scope)),
+    list: () => {
+      const id = signedInAccountId(scope);
+      return scope.ownsNothingYet(id) ? Promise.resolve([]) : notes.list(id);
+    },
     add: (body: unknown) => scope.work.run(notes.add(signedInAccountId(scope), parseNote(body), now())),
     remove: (id: unknown) => scope.work.run(notes.remove(signedInAccountId(scope), Number(id))),
   }));

@@ -31,6 +31,14 @@ describe('redirect()', () => {
     expect(next.text).not.toContain('redirect() threw');
   });
 
+  it('leaves out a partial included after it (the page has no body), not one included before', async () => {
+    const browser = app.browser();
+    expect((await browser.get('/redirect-with-partials')).status).toBe(302);
+    const next = await browser.get('/about');
+    expect(next.text).toContain('the partial before redirect() ran');
+    expect(next.text).not.toContain('the partial after redirect() ran');
+  });
+
   it('answers 303 to a POST, so the browser follows with a GET', async () => {
     const response = await app.browser().submit('/redirect', {}, '/form');
     expect(response.status).toBe(303);

@@ -41,6 +41,16 @@ describe('a page that creates a guest and then throws', () => {
   });
 });
 
+describe('a page that signs a new guest in and reads what they own', () => {
+  it('finds nothing for a guest who wrote nothing yet, and what the render wrote once it did', async () => {
+    app = await startFixtureApp();
+    expect(textOf((await app.browser().get('/guest-notes')).text, 'count')).toBe('0');
+    const added = await app.browser().get('/guest-notes?add=first+note');
+    expect(textOf(added.text, 'count')).toBe('1');
+    expect(textOf(added.text, 'notes')).toContain('first note');
+  });
+});
+
 describe('a guest checkout whose cart move fails', () => {
   it('leaves nothing half-written: no guest, no cart rows, the cart still in the session, nobody signed in', async () => {
     app = await startApp();
