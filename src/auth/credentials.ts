@@ -14,6 +14,12 @@ export function newGuestSecret(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/** A new guest's id and credential, as `newRecordId` and `newGuestSecret` make them, from one draw of random bytes. */
+export function newGuestCredentials(): { id: string; secret: string } {
+  const bytes = randomBytes(15 + 32);
+  return { id: bytes.subarray(0, 15).toString('base64url'), secret: bytes.subarray(15).toString('base64url') };
+}
+
 /**
  * A guest's id and credential derived from `seed` (an HMAC only the server can compute) rather
  * than drawn at random: requests that share the seed make the same guest. The id and the secret

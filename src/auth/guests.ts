@@ -1,5 +1,5 @@
 import type { UnitOfWork, Write } from '../db/unit-of-work.ts';
-import { derivedGuestCredentials, guestEmail, guestSecretMatches, hashGuestSecret, newGuestSecret, newRecordId } from './credentials.ts';
+import { derivedGuestCredentials, guestEmail, guestSecretMatches, hashGuestSecret, newGuestCredentials, newGuestSecret } from './credentials.ts';
 import { publicRecord, storedOf } from './records.ts';
 import type { AccountStore, AuthRecord, NewRecord } from './stores.ts';
 
@@ -33,9 +33,7 @@ export function createGuests(deps: { accounts: AccountStore; now(): number; secr
 
   return {
     create(work, collection, { metadata = {}, seed } = {}) {
-      const { id, secret } = seed === undefined
-        ? { id: newRecordId(), secret: newGuestSecret() }
-        : derivedGuestCredentials(serverSecret, `${collection}:${seed}`);
+      const { id, secret } = seed === undefined ? newGuestCredentials() : derivedGuestCredentials(serverSecret, `${collection}:${seed}`);
       const record: NewRecord = {
         id, email: guestEmail(id), username: `guest_${id}`, name: null, passwordHash: hashGuestSecret(secret),
         isAnonymous: true, now: now(), metadata,

@@ -1,4 +1,3 @@
-import { isbot } from 'isbot';
 import type { Config } from '../config.ts';
 import { AccountGoneError, findCause, ProgrammingError } from '../errors.ts';
 import { refererPath, safeNextPath } from '../http/same-site-paths.ts';
@@ -9,6 +8,7 @@ import type { EmailVerification } from './email-verification.ts';
 import { AuthError } from './errors.ts';
 import type { GuestBudget } from './guest-budget.ts';
 import type { Guests } from './guests.ts';
+import { createCrawlerCheck } from './crawlers.ts';
 import { commitIdentity, type IdentityChange, type SessionKeys } from './identity.ts';
 import type { KnownDevices } from './known-devices.ts';
 import type { LoginLimits } from './login-limits.ts';
@@ -76,6 +76,7 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
   const { config, records, guests, accounts, events, verification, loginLimits, guestBudget, knownDevices, resume, sessionKeys, now } = deps;
   const renders = new WeakMap<PageScope, RenderIdentity>();
   const racingGuests = createRacingGuests();
+  const isCrawler = createCrawlerCheck();
 
   const stateOf = (scope: PageScope): RenderIdentity => {
     let state = renders.get(scope);
@@ -165,7 +166,7 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
           changeIdentity(scope, { kind: 'signIn', record: paused.record, resumeToken: paused.token, activeAt: 0 }, true);
           return paused;
         }
-        if (!config.anonymousEnabled || isbot(req.headers['user-agent'] ?? '')) {
+        if (!config.anonymousEnabled || isCrawler(req.headers['user-agent'] ?? '')) {
           scope.raise(new AuthError('anonymous_disabled'));
         }
         guestBudget.spend(scope);
