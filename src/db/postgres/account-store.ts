@@ -179,7 +179,6 @@ async function translateUnique<T>(statement: () => Promise<T>): Promise<T> {
   }
 }
 
-
 /** The values of one collection row, in RECORD_COLUMNS order. */
 function insertValues(record: NewRecord): unknown[] {
   return [record.id, record.email, record.username, record.name, record.passwordHash, false,
