@@ -185,16 +185,16 @@ const SCOPE = Symbol('page scope');
 /**
  * A page that redirected has no body: a partial it includes after `redirect()` (the rest of the
  * page below seed 003's "try before you buy" block) is not rendered, as its layouts are not.
- * Eta's `includeAsync` is `this.renderAsync(name, data, parentOptions)`; the page itself is
- * rendered without parent options.
+ * Eta's `include` and `includeAsync` are `this.render` and `this.renderAsync` with the including
+ * template's options as `meta`; the page itself is rendered without them.
  */
 function skipIncludesAfterRedirect(eta: Eta): void {
+  const redirected = (data: object | undefined, meta: unknown) =>
+    meta !== undefined && (data as { [SCOPE]?: PageScope } | undefined)?.[SCOPE]?.outcome.redirect !== undefined;
+  const render = eta.render.bind(eta);
   const renderAsync = eta.renderAsync.bind(eta);
-  eta.renderAsync = (template, data, meta) => {
-    const scope = meta ? (data as { [SCOPE]?: PageScope } | undefined)?.[SCOPE] : undefined;
-    if (scope?.outcome.redirect) return Promise.resolve('');
-    return renderAsync(template, data, meta);
-  };
+  eta.render = (template, data, meta) => (redirected(data, meta) ? '' : render(template, data, meta));
+  eta.renderAsync = (template, data, meta) => (redirected(data, meta) ? Promise.resolve('') : renderAsync(template, data, meta));
 }
 
 /**

@@ -37,6 +37,7 @@ describe('redirect()', () => {
     const next = await browser.get('/about');
     expect(next.text).toContain('the partial before redirect() ran');
     expect(next.text).not.toContain('the partial after redirect() ran');
+    expect(next.text).not.toContain('the partial included synchronously after redirect() ran');
   });
 
   it('answers 303 to a POST, so the browser follows with a GET', async () => {
