@@ -4,7 +4,7 @@ import type { Guests } from './guests.ts';
 import { commitIdentity, type SessionKeys } from './identity.ts';
 import { publicRecord } from './records.ts';
 import type { ResumeCookie } from './resume-cookie.ts';
-import type { AccountStore, AuthRecord } from './stores.ts';
+import type { AccountStore, AuthRecord, StoredRecord } from './stores.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -15,6 +15,16 @@ declare module 'express-serve-static-core' {
 
 /** How often a signed-in visitor's `last_active_at` is written, at most. */
 export const ACTIVITY_WRITE_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * The account the session store read with the session, when it did and it is the one the session
+ * names: null when that account is gone, undefined when it must be looked up.
+ */
+function sessionAccountOf(req: Request, ref: { id: string; collection: string }): StoredRecord | null | undefined {
+  const read = req.sessionAccount;
+  if (read === undefined || read === null) return read;
+  return read.id === ref.id && read.collection === ref.collection ? read : undefined;
+}
 
 /**
  * Sets `req.auth` before any page renders: from the session, or else from a guest's resume
@@ -41,7 +51,8 @@ export function authenticate(deps: {
     req.auth = null;
     const ref = req.session.auth;
     if (ref) {
-      const record = records.has(ref.collection) ? await records.find(ref.collection, ref.id) : null;
+      const read = sessionAccountOf(req, ref);
+      const record = read !== undefined ? read : records.has(ref.collection) ? await records.find(ref.collection, ref.id) : null;
       if (record) req.auth = publicRecord(record);
       else delete req.session.auth;
       if (record && ref.guest && !record.isAnonymous) {

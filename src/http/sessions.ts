@@ -1,12 +1,17 @@
 import type { RequestHandler } from 'express';
 import session from 'express-session';
-import type { SessionIndex } from '../auth/stores.ts';
+import type { SessionIndex, StoredRecord } from '../auth/stores.ts';
 import type { Config } from '../config.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
     /** True when the browser sent no session cookie: the session and its id are new in this request. */
     sessionFresh?: boolean;
+    /**
+     * The account the session names, read by the store in the same statement as the session
+     * (SessionStorage.takeAccountRead): null when it no longer exists; undefined when not read.
+     */
+    sessionAccount?: StoredRecord | null;
   }
 }
 
@@ -27,6 +32,12 @@ export interface SessionStorage {
   /** Settles once the store is ready to serve (its tables made, its start-up purge done). */
   ready: Promise<void>;
   close(): Promise<void>;
+  /**
+   * For a store that reads a session together with the account it names (one round trip where
+   * there were two): hands over, once, what the `get` of `sid` that just called back read. It is
+   * taken in that same callback, before anything else can run.
+   */
+  takeAccountRead?(sid: string): StoredRecord | null | undefined;
 }
 
 export interface Sessions {
@@ -79,6 +90,7 @@ export function createSessions(config: Config, secret: string, storage: SessionS
   const middleware: RequestHandler = function sessions(req, res, next) {
     sessionMiddleware(req, res, (error?: unknown) => {
       req.sessionFresh = !req.headers.cookie?.includes(`${cookieName}=`);
+      req.sessionAccount = req.sessionFresh ? undefined : storage.takeAccountRead?.(req.sessionID);
       if (!error) slideExpiry(req.session);
       next(error);
     });

@@ -14,7 +14,8 @@ const RECORD_COLUMNS = 'id, email, username, name, password_hash, verified, is_a
 /** registeredEmails reads this many rows at a time, so a large table is never held in memory. */
 const EMAIL_PAGE = 1000;
 
-interface Row {
+/** A collection table's row, as `find` reads it (and `to_json` of the row, its keys the column names). */
+export interface AccountRow {
   id: string; email: string; username: string; name: string | null; password_hash: string;
   verified: boolean; is_anonymous: boolean; created_at: number; last_active_at: number;
   claimed_at: number | null; metadata: Record<string, unknown>; email_verified_at: number | null;
@@ -63,14 +64,14 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
 
     async find(collection, id) {
       if (!isStorableText(id)) return null;
-      const { rows } = await pool.query<Row>({ ...statements(collection).find, values: [id] });
+      const { rows } = await pool.query<AccountRow>({ ...statements(collection).find, values: [id] });
       return rows[0] ? toRecord(collection, rows[0]) : null;
     },
 
     async findRegisteredByEmail(email) {
       if (!isStorableText(email)) return null;
       for (const [collection, statement] of byCollection) {
-        const { rows } = await pool.query<Row>(statement.findRegisteredByEmail, [email]);
+        const { rows } = await pool.query<AccountRow>(statement.findRegisteredByEmail, [email]);
         if (rows[0]) return toRecord(collection, rows[0]);
       }
       return null;
@@ -226,7 +227,7 @@ function statementsFor(collection: string) {
   };
 }
 
-function toRecord(collection: string, row: Row): StoredRecord {
+export function toRecord(collection: string, row: AccountRow): StoredRecord {
   return {
     id: row.id,
     collection,

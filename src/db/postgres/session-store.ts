@@ -1,8 +1,10 @@
 import session from 'express-session';
 import type pg from 'pg';
-import type { SessionIndex } from '../../auth/stores.ts';
+import type { SessionIndex, StoredRecord } from '../../auth/stores.ts';
 import type { SessionStorage } from '../../http/sessions.ts';
+import { toRecord, type AccountRow } from './account-store.ts';
 import { isMissingAccount } from './errors.ts';
+import { quotedTable } from './identifiers.ts';
 
 const PURGE_BATCH = 1000;
 
@@ -10,10 +12,19 @@ const PURGE_BATCH = 1000;
 const NO_EXPIRY_TTL_MS = 86_400_000;
 
 // Named statements: pg prepares each once per pooled connection, and Postgres plans it once.
-const GET = {
-  name: 'sessions_get',
-  text: 'SELECT sess FROM sessions WHERE sid = $1 AND expires_at >= $2',
-};
+/**
+ * A session, and the account it is signed in to from each collection's table (at most one
+ * matches: ids are unique across collections), in one statement. Every signed-in page view
+ * needs both: read apart, they were two round trips where the floor makes one.
+ */
+function getStatement(collections: readonly string[]) {
+  const joins = collections.map((collection, i) => `LEFT JOIN ${quotedTable(collection)} AS c${i} ON c${i}.id = s.account_id`);
+  return {
+    name: 'sessions_get',
+    text: `SELECT s.sess, s.account_id, ${collections.map((_, i) => `to_json(c${i}) AS c${i}`).join(', ')} FROM sessions AS s
+      ${joins.join(' ')} WHERE s.sid = $1 AND s.expires_at >= $2`,
+  };
+}
 const SET = {
   name: 'sessions_set',
   text: `INSERT INTO sessions (sid, sess, expires_at, account_id) VALUES ($1, $2, $3, $4)
@@ -54,19 +65,50 @@ function settle<T>(work: () => Promise<T>, callback?: (error: unknown, value?: T
   work().then((value) => callback?.(null, value), (error: unknown) => callback?.(error));
 }
 
+/** The account a session names, as read with it: null when it no longer exists. */
+interface AccountRead { sid: string; account: StoredRecord | null }
+
 /**
  * express-session's store on the app's own database. Ours rather than connect-pg-simple because
  * each row records the account it is signed in to (`account_id`, from `sess.auth.id`): deleting
- * an account then ends its sessions by cascade, in the same transaction.
+ * an account then ends its sessions by cascade, in the same transaction; and reading a session
+ * reads that account with it, for authenticate (`takeAccountRead`).
  */
 class PostgresSessionStore extends session.Store {
-  constructor(private readonly pool: pg.Pool) { super(); }
+  readonly #get: { name: string; text: string };
+  /** What the last `get` read of the account its session names, until `takeAccountRead` hands it over. */
+  #accountRead: AccountRead | undefined;
+
+  constructor(private readonly pool: pg.Pool, private readonly collections: readonly string[]) {
+    super();
+    this.#get = getStatement(collections);
+  }
 
   override get(sid: string, callback: (error: unknown, sess?: session.SessionData | null) => void): void {
-    settle(async () => {
-      const { rows } = await this.pool.query<{ sess: string }>({ ...GET, values: [sid, Date.now()] });
-      return rows[0] ? JSON.parse(rows[0].sess) as session.SessionData : null;
-    }, callback);
+    settle(() => this.#read(sid), (error, read) => {
+      if (error) return callback(error);
+      // Set just before the callback, which takes it (createSessions): nothing runs in between.
+      this.#accountRead = read?.account;
+      callback(null, read?.sess ?? null);
+    });
+  }
+
+  async #read(sid: string): Promise<{ sess: session.SessionData; account: AccountRead | undefined } | null> {
+    const { rows } = await this.pool.query<Record<string, unknown> & { sess: string; account_id: string | null }>({ ...this.#get, values: [sid, Date.now()] });
+    const row = rows[0];
+    if (!row) return null;
+    const sess = JSON.parse(row.sess) as session.SessionData;
+    const i = this.collections.indexOf(sess.auth?.collection as string);
+    // The join follows account_id, which `set` takes from sess.auth: any other row was not read for it.
+    if (i < 0 || row.account_id !== sess.auth?.id) return { sess, account: undefined };
+    const account = row[`c${i}`] as AccountRow | null;
+    return { sess, account: { sid, account: account ? toRecord(this.collections[i]!, account) : null } };
+  }
+
+  takeAccountRead(sid: string): StoredRecord | null | undefined {
+    const read = this.#accountRead;
+    this.#accountRead = undefined;
+    return read?.sid === sid ? read.account : undefined;
   }
 
   override set(sid: string, sess: session.SessionData, callback?: (error?: unknown) => void): void {
@@ -117,9 +159,11 @@ function createPostgresSessionIndex(pool: pg.Pool): SessionIndex {
  * migrations have run (openPostgresStorage), so the store is ready at once; the pool belongs to
  * the storage, which closes it.
  */
-export function openPostgresSessionStorage(pool: pg.Pool): SessionStorage {
+export function openPostgresSessionStorage(pool: pg.Pool, collections: readonly string[]): SessionStorage {
+  const store = new PostgresSessionStore(pool, collections);
   return {
-    store: new PostgresSessionStore(pool),
+    store,
+    takeAccountRead: (sid) => store.takeAccountRead(sid),
     index: createPostgresSessionIndex(pool),
     ready: Promise.resolve(),
     close: async () => {},

@@ -40,7 +40,7 @@ export async function openPostgresStorage(
       pendingConversions: createPostgresPendingConversionStore(pool),
       shop: { products, carts: createPostgresCartStore(pool), orders: createPostgresOrderStore(pool), notes: createPostgresNoteStore(pool) },
       limits: postgresLimits(pool),
-      sessions: openPostgresSessionStorage(pool),
+      sessions: openPostgresSessionStorage(pool, config.collections),
       outbox: createPostgresOutboxStore(pool),
       transactor,
       close: () => pool.end(),

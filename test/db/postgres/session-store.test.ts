@@ -263,3 +263,62 @@ describe('express-session on the PostgreSQL store, over HTTP', () => {
     expect((await agent.get('/recall').expect(200)).body).toEqual({ remembered: 'kettle' });
   });
 });
+
+describe('a session read with the account it is signed in to, in one statement', () => {
+  let storage: PostgresStorage;
+  let dataDir: string;
+  let agent: ReturnType<typeof request.agent>;
+  beforeAll(async () => {
+    storage = await openStorage();
+    dataDir = tempDataDir();
+    const sessions = createSessions(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }), 'a test secret', storage.sessions);
+    const app = express();
+    app.use(sessions.middleware);
+    app.post('/sign-in/:collection/:id', (req, res) => {
+      req.session.auth = { id: req.params.id, collection: req.params.collection };
+      res.sendStatus(204);
+    });
+    app.post('/sign-out', (req, res) => { delete req.session.auth; req.session.flash = []; res.sendStatus(204); });
+    // What authenticate is handed: the record, null for "gone", or nothing read at all.
+    app.get('/account', (req, res) => {
+      const read = req.sessionAccount;
+      res.json(read === undefined ? 'not read' : read && { id: read.id, email: read.email, isAnonymous: read.isAnonymous });
+    });
+    agent = request.agent(app);
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('hands the request the account as it is now, not as it was when the session was saved', async () => {
+    const { id } = await guestIn(storage);
+    await agent.post(`/sign-in/users/${id}`).expect(204);
+    await storage.pool.query('UPDATE users SET email = $1, is_anonymous = false WHERE id = $2', ['ada@example.com', id]);
+    expect((await agent.get('/account').expect(200)).body).toEqual({ id, email: 'ada@example.com', isAnonymous: false });
+  });
+
+  it('says the account is gone when its row no longer exists', async () => {
+    const { id } = await guestIn(storage);
+    await agent.post(`/sign-in/users/${id}`).expect(204);
+    await storage.pool.query('DELETE FROM users WHERE id = $1', [id]);
+    expect((await agent.get('/account').expect(200)).body).toBeNull();
+  });
+
+  it('reads no account for a session signed in to no one, or to a collection the store does not know', async () => {
+    await agent.post('/sign-out').expect(204);
+    expect((await agent.get('/account').expect(200)).body).toBe('not read');
+    const { id } = await guestIn(storage);
+    await agent.post(`/sign-in/customers/${id}`).expect(204);
+    expect((await agent.get('/account').expect(200)).body).toBe('not read');
+  });
+
+  it('hands each read over once: a store read that no request took is not given to the next', async () => {
+    const auth = await guestIn(storage);
+    const { store } = storage.sessions;
+    await promisify(store.set.bind(store))('sid-untaken', sessionData(HOUR, { auth, activeAt: 0 }));
+    const get = promisify(store.get.bind(store));
+    await get('sid-untaken');
+    expect(storage.sessions.takeAccountRead?.('sid-untaken')).toMatchObject({ id: auth.id });
+    expect(storage.sessions.takeAccountRead?.('sid-untaken')).toBeUndefined();
+    await get('sid-untaken');
+    expect(storage.sessions.takeAccountRead?.('another-sid')).toBeUndefined();
+  });
+});
