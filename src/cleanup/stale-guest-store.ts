@@ -60,20 +60,26 @@ export interface StaleGuestStore {
   measure(sweep: Sweep, ids: readonly string[]): Promise<Removal>;
   /** How many sessions these guests have (the dry run). */
   countSessions(ids: readonly string[]): Promise<number>;
-  /** Remembers the sessions of these just-removed guests, for `removeNotedSessions`. */
+  /**
+   * Remembers the sessions of these just-removed guests, for `removeNotedSessions`. A store may
+   * start removing them meanwhile, while the next guests go (SQLite: on a worker thread).
+   */
   noteSessions(ids: readonly string[]): Promise<void>;
-  /** How many sessions are noted. */
+  /** How many sessions are noted, those already removed meanwhile included. */
   notedSessions(): Promise<number>;
   /**
    * Deletes up to `limit` of the noted sessions not yet visited, in one short write, skipping any
-   * that no longer belong to the guest noted. Resolves to how many went, or null once every
-   * noted session has been visited.
+   * that no longer belong to the guest noted. Resolves to how many went (the first call also
+   * counts those removed meanwhile), or null once every noted session has been visited.
    */
   removeNotedSessions(limit: number): Promise<number | null>;
   /** Call after each committed write: the store's own upkeep (SQLite: WAL checkpoints). */
   committed(): Promise<void>;
-  /** Forgets the snapshot and the noted sessions: the run is over. */
-  forget(): Promise<void>;
+  /**
+   * Forgets the snapshot and the noted sessions: the run is over. Resolves to how many noted
+   * sessions the store removed meanwhile that no `removeNotedSessions` reported (a run stopped early).
+   */
+  forget(): Promise<number>;
   /** Resolves once every write so far is in the database files proper (SQLite: checkpointed). */
   drain(): Promise<void>;
   /** Drains, then closes the store's connections. */

@@ -74,7 +74,7 @@ export async function deleteStaleGuests(
     // (their account is gone, so they sign no one in) and expire with SESSION_TTL_HOURS.
     if (!watch.signal?.aborted) run.summary.sessionsRemoved += await removeNotedSessions(run);
   } finally {
-    await store.forget();
+    run.summary.sessionsRemoved += await store.forget();
   }
   await store.drain();
   run.summary.seconds = Math.round(performance.now() - started) / 1000;
@@ -117,7 +117,9 @@ async function removeNotedSessions(run: Run): Promise<number> {
   let removed = 0;
   for (let went = await store.removeNotedSessions(batchSize); went !== null; went = await store.removeNotedSessions(batchSize)) {
     removed += went;
-    progress.done = Math.min(progress.total, progress.done + batchSize);
+    // A step visits up to batchSize noted sessions (some may have gone already); a store that
+    // removed sessions meanwhile reports them all at once.
+    progress.done = Math.min(progress.total, progress.done + Math.max(went, batchSize));
     await run.watch.onProgress?.({ ...progress });
     await committed(store);
   }

@@ -92,7 +92,10 @@ function storeOn(pool: pg.Pool, collections: readonly string[], references: read
     removeNotedSessions: async () => null,
     // Nothing to hand on after a commit: Postgres writes its WAL and checkpoints by itself.
     committed: async () => {},
-    forget: async () => candidates.clear(),
+    async forget() {
+      candidates.clear();
+      return 0; // sessions went with their guests, counted in each Removal
+    },
     drain: async () => {},
     close: () => pool.end(),
   };

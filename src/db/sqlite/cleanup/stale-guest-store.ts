@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { StaleGuestStore, Sweep, SweepKind } from '../../../cleanup/stale-guest-store.ts';
 import { findAccountReferences } from './account-tables.ts';
 import { createCandidateSet } from './candidates.ts';
-import { prepareSessionSweep } from './session-sweep.ts';
+import { sessionCounter } from './session-sweep.ts';
 import { prepareSweep, type Cursor, type PreparedSweep } from './sweep.ts';
 import { openCleanupTarget, type OpenTarget } from './target.ts';
 
@@ -12,8 +12,9 @@ const SNAPSHOT_BATCHES = 20;
 /**
  * The stale guests of `DATA_DIR/app.db` and their sessions in `sessions.db`, on cleanup's own
  * connections with a background checkpointer (target.ts). Candidates are snapshotted into a temp
- * table and removed in id order (candidates.ts), sessions noted and then deleted in rowid order
- * (session-sweep.ts): the measured design that removes a million guests next to a live server.
+ * table and removed in id order (candidates.ts); their sessions are noted and deleted in rowid
+ * order on a worker thread, beside the guest batches (session-sweep.ts): the measured design that
+ * removes a million guests next to a live server.
  */
 export function openSqliteStaleGuestStore(config: { dataDir: string; collections: readonly string[] }): StaleGuestStore {
   const target = openCleanupTarget(config);
@@ -28,7 +29,8 @@ export function openSqliteStaleGuestStore(config: { dataDir: string; collections
 
 function storeOn(target: OpenTarget): StaleGuestStore {
   const candidates = createCandidateSet(target.db);
-  const sessions = prepareSessionSweep(target.sessionDb);
+  const countSessions = sessionCounter(target.sessionDb);
+  const sweeper = target.sessionSweeper;
   const references = findAccountReferences(target.db, target.collections);
   const prepared = new Map<string, PreparedSweep>();
   // Each collection and kind is prepared once, on its first use.
@@ -38,7 +40,6 @@ function storeOn(target: OpenTarget): StaleGuestStore {
     if (!sweep) prepared.set(key, sweep = prepareSweep(target.db, collection, kind, references));
     return sweep;
   };
-  let sessionsAfter = 0;
 
   return {
     collections: target.collections,
@@ -54,14 +55,13 @@ function storeOn(target: OpenTarget): StaleGuestStore {
     nextCandidates: async (after, limit) => candidates.next(after, limit),
     remove: async (sweep: Sweep, ids, now) => statementsFor(sweep).remove(ids, sweep.window, now),
     measure: async (sweep: Sweep, ids) => statementsFor(sweep).measure(ids, sweep.window),
-    countSessions: async (ids) => sessions.count(ids),
-    noteSessions: async (ids) => sessions.note(ids),
-    notedSessions: async () => sessions.noted(),
+    countSessions: async (ids) => countSessions(ids),
+    noteSessions: async (ids) => sweeper.note(ids),
+    // The worker's background sweeps count as noted, and are reported by the first removal.
+    notedSessions: async () => await sweeper.noted() + sweeper.removedMeanwhile(),
     async removeNotedSessions(limit) {
-      const step = sessions.removeNext(sessionsAfter, limit);
-      if (!step) return null;
-      sessionsAfter = step.next;
-      return step.removed;
+      const meanwhile = sweeper.takeRemovedMeanwhile();
+      return meanwhile > 0 ? meanwhile : sweeper.removeNext(limit);
     },
     // After each write: hand the checkpoint to the worker.
     async committed() {
@@ -70,8 +70,7 @@ function storeOn(target: OpenTarget): StaleGuestStore {
     },
     async forget() {
       candidates.clear();
-      sessions.forget();
-      sessionsAfter = 0;
+      return sweeper.forget();
     },
     drain: async () => target.checkpointer?.drain(),
     close: () => target.close(),

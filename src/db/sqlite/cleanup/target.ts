@@ -3,6 +3,7 @@ import path from 'node:path';
 import { migrate } from '../migrate.ts';
 import { openDb, openSessionDb, type Db } from '../open.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
+import { startSessionSweeper, type SessionSweeper } from './session-sweep.ts';
 
 const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
 
@@ -16,8 +17,15 @@ export interface CleanupTarget {
 }
 
 export interface OpenTarget extends CleanupTarget {
+  /** Removes the sessions of removed guests, on a worker thread with its own connection to sessions.db. */
+  sessionSweeper: SessionSweeper;
   close(): Promise<void>;
 }
+
+/** Noted sessions that start a sweep on the worker: about 20 batches' worth. */
+const SWEEP_CHUNK = 20_000;
+/** Sessions per delete statement: each holds the lock the server's session saves wait for. */
+const SWEEP_STATEMENT = 1_000;
 
 /**
  * Cleanup's own connections to `DATA_DIR/app.db` and `sessions.db` (never the server's: the temp
@@ -31,16 +39,19 @@ export function openCleanupTarget(config: { dataDir: string; collections: readon
   const db = openDb(appFile);
   const sessionDb = openSessionDb(sessionFile);
   migrate(db, config.collections);
-  for (const connection of [db, sessionDb]) {
-    connection.pragma('wal_autocheckpoint = 0');
-    // When one of our writes restarts a WAL, it trims the file back: it grows to tens of MB in a big run.
-    connection.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
-  }
+  // When one of our writes restarts a WAL, it trims the file back: it grows to tens of MB in a big run.
+  const pragmas = ['wal_autocheckpoint = 0', `journal_size_limit = ${WAL_SIZE_LIMIT}`];
+  for (const connection of [db, sessionDb]) for (const pragma of pragmas) connection.pragma(pragma);
   const checkpointer = startCheckpointer([appFile, sessionFile]);
+  const sessionSweeper = startSessionSweeper(sessionFile, {
+    pragmas: ['busy_timeout = 5000', 'synchronous = NORMAL', 'temp_store = MEMORY', ...pragmas],
+    chunk: SWEEP_CHUNK, statementLimit: SWEEP_STATEMENT, committed: () => checkpointer.nudge(),
+  });
   return {
-    db, sessionDb, collections: config.collections, checkpointer,
+    db, sessionDb, collections: config.collections, checkpointer, sessionSweeper,
     async close() {
       try {
+        await sessionSweeper.close();
         await checkpointer.drain();
       } finally {
         await checkpointer.close();
