@@ -216,6 +216,14 @@ describe('purging expired sessions on PostgreSQL', () => {
   });
 });
 
+/** An Express app with the session middleware the app mounts, over `storage`; the caller adds its routes. */
+function appWithSessions(storage: PostgresStorage, dataDir: string): express.Express {
+  const sessions = createSessions(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }), 'a test secret', storage.sessions);
+  const app = express();
+  app.use(sessions.middleware);
+  return app;
+}
+
 describe('express-session on the PostgreSQL store, over HTTP', () => {
   let storage: PostgresStorage;
   let dataDir: string;
@@ -223,9 +231,7 @@ describe('express-session on the PostgreSQL store, over HTTP', () => {
   beforeAll(async () => {
     storage = await openStorage();
     dataDir = tempDataDir();
-    const sessions = createSessions(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }), 'a test secret', storage.sessions);
-    const app = express();
-    app.use(sessions.middleware);
+    const app = appWithSessions(storage, dataDir);
     app.post('/remember/:value', (req, res) => { req.session.remembered = req.params.value; res.sendStatus(204); });
     app.get('/recall', (req, res) => { res.json({ remembered: req.session.remembered ?? null }); });
     app.post('/regenerate', (req, res, next) => {
@@ -271,9 +277,7 @@ describe('a session read with the account it is signed in to, in one statement',
   beforeAll(async () => {
     storage = await openStorage();
     dataDir = tempDataDir();
-    const sessions = createSessions(loadConfig({ NODE_ENV: 'test', DATA_DIR: dataDir }), 'a test secret', storage.sessions);
-    const app = express();
-    app.use(sessions.middleware);
+    const app = appWithSessions(storage, dataDir);
     app.post('/sign-in/:collection/:id', (req, res) => {
       req.session.auth = { id: req.params.id, collection: req.params.collection };
       res.sendStatus(204);
