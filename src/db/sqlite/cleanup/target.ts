@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_BATCH_SIZE } from '../../../cleanup/args.ts';
 import { migrate } from '../migrate.ts';
 import { openDb, openSessionDb, type Db } from '../open.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
@@ -24,8 +25,8 @@ export interface OpenTarget extends CleanupTarget {
 
 /** Noted sessions that start a sweep on the worker: about 20 batches' worth. */
 const SWEEP_CHUNK = 20_000;
-/** Sessions per delete statement: each holds the lock the server's session saves wait for. */
-const SWEEP_STATEMENT = 1_000;
+/** Sessions per delete statement: each holds the lock the server's session saves wait for, as a guest batch does. */
+const SWEEP_STATEMENT = DEFAULT_BATCH_SIZE.sqlite;
 
 /**
  * Cleanup's own connections to `DATA_DIR/app.db` and `sessions.db` (never the server's: the temp
