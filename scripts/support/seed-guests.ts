@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GUEST_HASH_PREFIX, guestEmail } from '../../src/auth/credentials.ts';
+import { newRecordId, RECORD_ID_RANDOM_BYTES as ID } from '../../src/auth/record-ids.ts';
 import { sessionRow } from '../../src/db/sqlite/session-store.ts';
 import { catalogue } from '../../src/shop/products.ts';
 
@@ -44,8 +45,8 @@ export interface SeedWriter {
 
 const DAY = 86_400_000;
 const CHUNK = 20_000;
-// id (15) + credential (32) + session id (24, as express-session's uid-safe makes)
-const BYTES_PER_GUEST = 71;
+// id + credential (32) + session id (24, as express-session's uid-safe makes)
+const BYTES_PER_GUEST = ID + 32 + 24;
 
 /**
  * Writes `count` guests as the app would have left them. Which guest gets what is deterministic
@@ -81,12 +82,13 @@ function makeGuests(first: number, count: number, options: SeedOptions, now: num
   for (let offset = 0; offset < count; offset++) {
     const index = first + offset;
     const bytes = random.subarray(offset * BYTES_PER_GUEST, (offset + 1) * BYTES_PER_GUEST);
-    const id = bytes.subarray(0, 15).toString('base64url');
     // Spread over a day in creation order, as guests arrive one after another.
     const lastActiveAt = now - options.ageMs - Math.floor(((options.count - index) / options.count) * DAY);
     // Exactly floor(count × ratio) guests get a cart, spread evenly.
     const cart = Math.floor((index + 1) * options.cartRatio) > Math.floor(index * options.cartRatio);
     const bounced = !cart && index % 2 === 0;
+    const createdAt = bounced ? lastActiveAt : lastActiveAt - 60_000 - (index % 3_600_000);
+    const id = newRecordId(createdAt, bytes);
     const session = options.withSessions
       ? sessionRow({ id, collection: options.collection }, { activeAt: lastActiveAt, ttlMs: sessionTtlMs, now })
       : null;
@@ -96,11 +98,11 @@ function makeGuests(first: number, count: number, options: SeedOptions, now: num
       // As guests.ts makes them.
       email: guestEmail(id),
       username: `guest_${id}`,
-      secretHash: `${GUEST_HASH_PREFIX}${bytes.subarray(15, 47).toString('base64url')}`,
-      createdAt: bounced ? lastActiveAt : lastActiveAt - 60_000 - (index % 3_600_000),
+      secretHash: `${GUEST_HASH_PREFIX}${bytes.subarray(ID, ID + 32).toString('base64url')}`,
+      createdAt,
       lastActiveAt,
       cartProductId: cart ? catalogue[index % catalogue.length]!.id : null,
-      session: session && { sid: bytes.subarray(47, 71).toString('base64url'), expiresAt: session.expired, sess: session.sess },
+      session: session && { sid: bytes.subarray(ID + 32).toString('base64url'), expiresAt: session.expired, sess: session.sess },
     });
   }
   return guests;

@@ -1,7 +1,7 @@
 import type { UnitOfWork, Write } from '../db/unit-of-work.ts';
 import { validateAll } from '../errors.ts';
 import { isStorableText } from '../plain-text.ts';
-import { newRecordId } from './credentials.ts';
+import { newRecordId } from './record-ids.ts';
 import { normalizeEmail, storedForms } from './email-address.ts';
 import { AuthError } from './errors.ts';
 import { checkPassword, type PasswordHasher } from './passwords.ts';
@@ -172,8 +172,9 @@ export function createAccounts(deps: {
       if (auth?.isAnonymous) return accounts.convert(work, auth, input, alongside);
       if (auth) throw new AuthError('already_signed_in');
       const { email, name, emailForms, passwordHash } = await claim(undefined, parseCredentials(input), input.email);
+      const madeAt = now();
       const record: NewRecord = {
-        id: newRecordId(), email, emailForms, username: email, name, passwordHash, isAnonymous: false, now: now(), metadata: {},
+        id: newRecordId(madeAt), email, emailForms, username: email, name, passwordHash, isAnonymous: false, now: madeAt, metadata: {},
       };
       // The insert re-checks the email inside its transaction: two racing sign-ups get one account.
       await work.run(records.insert('users', record), events.record('registered', record.id, 'users'),

@@ -1,9 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-
-/** 20 random characters of base64url: 120 bits, URL-safe, unguessable. */
-export function newRecordId(): string {
-  return randomBytes(15).toString('base64url');
-}
+import { newRecordId, RECORD_ID_RANDOM_BYTES } from './record-ids.ts';
 
 /**
  * A guest's credential: 256 random bits. It never leaves the guest's browser except in the
@@ -15,16 +11,17 @@ export function newGuestSecret(): string {
 }
 
 /** A new guest's id and credential, as `newRecordId` and `newGuestSecret` make them, from one draw of random bytes. */
-export function newGuestCredentials(): { id: string; secret: string } {
-  const bytes = randomBytes(15 + 32);
-  return { id: bytes.subarray(0, 15).toString('base64url'), secret: bytes.subarray(15).toString('base64url') };
+export function newGuestCredentials(now: number): { id: string; secret: string } {
+  const bytes = randomBytes(RECORD_ID_RANDOM_BYTES + 32);
+  return { id: newRecordId(now, bytes), secret: bytes.subarray(RECORD_ID_RANDOM_BYTES).toString('base64url') };
 }
 
 /**
  * A guest's id and credential derived from `seed` (an HMAC only the server can compute) rather
  * than drawn at random: requests that share the seed make the same guest. The id and the secret
  * come from different bytes of one HMAC-SHA-512, so the id, which is not secret, tells nothing
- * of the credential. Same shapes as `newRecordId` and `newGuestSecret`.
+ * of the credential. Same shapes as `newRecordId` and `newGuestSecret`, but the id is random
+ * throughout: racing requests may straddle a millisecond, and a time in it would tell them apart.
  */
 export function derivedGuestCredentials(serverSecret: string, seed: string): { id: string; secret: string } {
   const bytes = createHmac('sha512', serverSecret).update(`guest:${seed}`).digest();

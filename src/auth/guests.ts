@@ -33,10 +33,11 @@ export function createGuests(deps: { accounts: AccountStore; now(): number; secr
 
   return {
     create(work, collection, { metadata = {}, seed } = {}) {
-      const { id, secret } = seed === undefined ? newGuestCredentials() : derivedGuestCredentials(serverSecret, `${collection}:${seed}`);
+      const madeAt = now();
+      const { id, secret } = seed === undefined ? newGuestCredentials(madeAt) : derivedGuestCredentials(serverSecret, `${collection}:${seed}`);
       const record: NewRecord = {
         id, email: guestEmail(id), username: `guest_${id}`, name: null, passwordHash: hashGuestSecret(secret),
-        isAnonymous: true, now: now(), metadata,
+        isAnonymous: true, now: madeAt, metadata,
       };
       work.defer(accounts.insertGuest(collection, record));
       return { record: publicRecord(storedOf(collection, record)), token: tokenFor(collection, id, secret) };

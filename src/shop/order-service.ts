@@ -1,5 +1,5 @@
 import { normalizeEmail } from '../auth/email-address.ts';
-import { newRecordId } from '../auth/credentials.ts';
+import { newRecordId } from '../auth/record-ids.ts';
 import type { AccountStore, StoredRecord } from '../auth/stores.ts';
 import type { RateLimiter, Reservation } from '../http/rate-limit.ts';
 import type { MailLimits } from '../mail/mail-limits.ts';
@@ -92,8 +92,8 @@ export function createOrderService(scope: PageScope, deps: OrderServiceDeps): Or
       const lines = await carts.lines(accountId);
       if (lines.length === 0) throw new ShopError('empty_cart');
       const mail = await granted(mailLimits.reserve(client(), email));
-      const id = newRecordId();
       const placedAt = now();
+      const id = newRecordId(placedAt);
       const { token, link } = newOrderLink(placedAt);
       const totalCents = lines.reduce((sum, line) => sum + line.lineCents, 0);
       const receipt = mailer.compose(scope.work, receiptOf({

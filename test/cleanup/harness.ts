@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { newRecordId } from '../../src/auth/credentials.ts';
+import { newRecordId } from '../../src/auth/record-ids.ts';
 import { createGuests } from '../../src/auth/guests.ts';
 import type { Write } from '../../src/db/unit-of-work.ts';
 import type { StaleGuestStore } from '../../src/cleanup/stale-guest-store.ts';

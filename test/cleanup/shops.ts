@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeEach } from 'vitest';
-import { newRecordId } from '../../src/auth/credentials.ts';
+import { newRecordId } from '../../src/auth/record-ids.ts';
 import { createGuests } from '../../src/auth/guests.ts';
 import type { StaleGuestStore } from '../../src/cleanup/stale-guest-store.ts';
 import type { CleanupWatch } from '../../src/cleanup/stale-guests.ts';

@@ -1,7 +1,8 @@
 import type { IdentityProviderConfig } from '../../config.ts';
 import type { UnitOfWork } from '../../db/unit-of-work.ts';
 import type { Accounts } from '../accounts.ts';
-import { newRecordId, placeholderEmail } from '../credentials.ts';
+import { placeholderEmail } from '../credentials.ts';
+import { newRecordId } from '../record-ids.ts';
 import { normalizeEmail, storedForms } from '../email-address.ts';
 import { NO_PASSWORD, publicRecord, storedOf } from '../records.ts';
 import type { AccountStore, AuthRecord, EventLog, IdentityStore, LinkedIdentity, NewRecord } from '../stores.ts';
@@ -103,11 +104,12 @@ export function createIdentitySignIn(deps: {
       },
 
       async register(profile: Profile): Promise<SignedIn> {
-        const id = newRecordId();
+        const madeAt = now();
+        const id = newRecordId(madeAt);
         const email = profile.email ?? placeholderEmail(id);
         const record: NewRecord = {
           id, email, emailForms: profile.emailForms, username: email, name: profile.name,
-          passwordHash: NO_PASSWORD, isAnonymous: false, now: now(), metadata: {},
+          passwordHash: NO_PASSWORD, isAnonymous: false, now: madeAt, metadata: {},
         };
         await work.run(records.insert('users', record), identities.link(identity(id)), events.record('registered', id, 'users', detail));
         return signedIn(publicRecord(storedOf('users', record)), 'registered');
