@@ -49,9 +49,7 @@ export async function commitIdentity(req: Request, res: Response, change: Identi
   const { resume } = deps;
   await regenerateSession(req, deps.keys.carriedOver(change));
   if (change.kind === 'signIn') {
-    const { id, collection, isAnonymous } = change.record;
-    req.session.auth = isAnonymous ? { id, collection, guest: true } : { id, collection };
-    req.session.activeAt = change.activeAt;
+    Object.assign(req.session, signedIn(change));
     if (change.resumeToken) resume.set(res, change.resumeToken);
     else if (change.resumeToken === null && (resume.read(req) || resume.readPaused(req))) resume.clear(res);
   } else {
@@ -59,6 +57,20 @@ export async function commitIdentity(req: Request, res: Response, change: Identi
     if (change.forgetGuest) resume.clear(res);
     else if (token) resume.pause(res, token);
   }
+}
+
+/** What a sign-in puts in the session. */
+export function signedIn(change: IdentityChange & { kind: 'signIn' }): Pick<session.SessionData, 'auth' | 'activeAt'> {
+  const { id, collection, isAnonymous } = change.record;
+  return { auth: isAnonymous ? { id, collection, guest: true } : { id, collection }, activeAt: change.activeAt };
+}
+
+/**
+ * Whether `commitIdentity` will keep the session id: a session new in this request has an id
+ * nobody else knows (regenerateSession), so what it will hold after a sign-in is known before.
+ */
+export function keepsSessionId(req: Request): boolean {
+  return req.sessionFresh === true;
 }
 
 /** How long a replaced session id still answers a racing twin request (see regenerateSession). */
@@ -70,7 +82,7 @@ const RACING_TWIN_MS = 10_000;
  * per new guest).
  */
 function regenerateSession(req: Request, carry: readonly string[]): Promise<void> {
-  if (req.sessionFresh) return Promise.resolve();
+  if (keepsSessionId(req)) return Promise.resolve();
   const kept = Object.fromEntries(carry.filter((key) => req.session[key] !== undefined).map((key) => [key, req.session[key]]));
   const store = req.sessionStore as session.Store & { generate(req: Request): void };
   // Not express-session's regenerate, which deletes the old session at once: a double click's

@@ -9,7 +9,8 @@ import { AuthError } from './errors.ts';
 import type { GuestBudget } from './guest-budget.ts';
 import type { Guests } from './guests.ts';
 import { createCrawlerCheck } from './crawlers.ts';
-import { commitIdentity, type IdentityChange, type SessionKeys } from './identity.ts';
+import type { Sessions } from '../http/sessions.ts';
+import { commitIdentity, keepsSessionId, signedIn, type IdentityChange, type SessionKeys } from './identity.ts';
 import type { KnownDevices } from './known-devices.ts';
 import type { LoginLimits } from './login-limits.ts';
 import { createRacingGuests } from './racing-guests.ts';
@@ -49,6 +50,8 @@ export interface AuthPluginDeps {
   config: Config; records: AccountStore; guests: Guests; accounts: Accounts; events: EventLog;
   verification: EmailVerification; loginLimits: LoginLimits; guestBudget: GuestBudget; knownDevices: KnownDevices;
   resume: ResumeCookie; sessionKeys: SessionKeys; now(): number;
+  /** The session store's saves within a render, where it has them (on PostgreSQL). */
+  sessions?: Pick<Sessions, 'saveInRender'>;
   /** More helpers, sharing this plug-in's identity changes. */
   extraHelpers?: readonly AuthHelpers[];
 }
@@ -273,6 +276,19 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
       }
       // Registered members cannot create guests; other pages never try.
       if ((!visitor || visitor.isAnonymous) && page.mayCall('signInAnonymously')) await guestBudget.reserve(scope);
+    },
+
+    beforeCommit(scope) {
+      const { req, work } = scope;
+      const change = renders.get(scope)?.change;
+      const saveInRender = deps.sessions?.saveInRender;
+      // A sign-in that keeps the session id: the session it makes is known now, so where the
+      // store can, it commits with the render's writes (a new guest on PostgreSQL: in the guest's
+      // own statement), and express-session's save afterwards finds it written.
+      if (change?.kind !== 'signIn' || !keepsSessionId(req) || !saveInRender) return;
+      const save = saveInRender(req.session, { ...req.session, ...signedIn(change) });
+      work.defer(save.write);
+      work.afterCommit(save.committed);
     },
 
     async afterRender(scope, { failure }) {

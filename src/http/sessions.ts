@@ -2,6 +2,7 @@ import type { RequestHandler } from 'express';
 import session from 'express-session';
 import type { SessionIndex, StoredRecord } from '../auth/stores.ts';
 import type { Config } from '../config.ts';
+import type { Write } from '../db/unit-of-work.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -24,6 +25,13 @@ declare module 'express-session' {
   }
 }
 
+/** A session's save that commits with a render's writes (SessionStorage.saveInRender). */
+export interface RenderSessionSave {
+  write: Write<void>;
+  /** To run once `write`'s transaction has committed (UnitOfWork.afterCommit). */
+  committed(): void;
+}
+
 /** Where sessions are kept: one backend's express-session store, and the index of an account's sessions. */
 export interface SessionStorage {
   store: session.Store;
@@ -38,10 +46,17 @@ export interface SessionStorage {
    * taken in that same callback, before anything else can run.
    */
   takeAccountRead?(sid: string): StoredRecord | null | undefined;
+  /**
+   * For a store in the app's own database: saves `current`, holding `data`, in a render's
+   * transaction, so that its writes and the session commit together in one round trip; the
+   * store's own save at the end of the response then finds it written and writes nothing.
+   */
+  saveInRender?(current: session.Session, data: session.SessionData): RenderSessionSave;
 }
 
 export interface Sessions {
   middleware: RequestHandler;
+  saveInRender?: SessionStorage['saveInRender'];
   /** Every session of an account, and expired ones. */
   index: SessionIndex;
   ready: Promise<void>;
@@ -95,5 +110,5 @@ export function createSessions(config: Config, secret: string, storage: SessionS
       next(error);
     });
   };
-  return { middleware, index: storage.index, ready: storage.ready, close: () => storage.close() };
+  return { middleware, saveInRender: storage.saveInRender, index: storage.index, ready: storage.ready, close: () => storage.close() };
 }

@@ -26,6 +26,8 @@ export interface PagePlugin {
   helpers(scope: PageScope): Record<string, unknown>;
   /** Loads what the plug-in's synchronous helpers will read, takes budgets. */
   beforeRender?(scope: PageScope, page: PageInfo): Promise<void>;
+  /** Once the template is done, before its writes commit: queues what must commit with them. */
+  beforeCommit?(scope: PageScope): void;
   /**
    * After the render's writes are committed, or after a failure: applies what the render decided
    * (a new session id, cookies). May answer the request instead of the page: a path to redirect to.

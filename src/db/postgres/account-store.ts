@@ -5,7 +5,8 @@ import { isStorableText } from '../../plain-text.ts';
 import { isUniqueViolation } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
 import { EMAIL_LOCK_NAMESPACE } from './locks.ts';
-import { AlreadyApplied } from '../unit-of-work.ts';
+import { AlreadyApplied, type Write } from '../unit-of-work.ts';
+import { sessionSaveOf, sessionValues, type SessionSave } from './session-rows.ts';
 import { postgresStatement, postgresWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
@@ -102,19 +103,29 @@ export function createPostgresAccountStore(pool: pg.Pool, collections: readonly 
     },
 
     insertGuest(collection, record) {
-      const { insertGuest, isGuestWithCredential } = statements(collection);
+      const { insertGuest, insertGuestWithSession, isGuestWithCredential } = statements(collection);
       // One statement makes the guest (accounts row, collection row, guest_created event), so it
-      // needs no transaction around it when it is all a page writes.
-      return postgresStatement(async (db) => {
+      // needs no transaction around it when it is all a page writes. The session the guest signs
+      // in to, when the render saves it too (a new visitor's), goes in the same statement: one
+      // round trip and one commit for a new guest, where the floor makes two.
+      const make = (session?: SessionSave): Write<void> => postgresStatement(async (db) => {
         // A racing transaction's uncommitted insert of this id makes this one wait for its
-        // commit, then insert nothing: the row it then reads is that guest.
-        const { rows } = await db.query<{ inserted: boolean }>({ ...insertGuest, values: guestValues(collection, record) });
-        if (rows[0]?.inserted) return;
+        // commit, then insert nothing (nor the session): the row it then reads is that guest.
+        const { rows } = await db.query<{ inserted: boolean }>(session
+          ? { ...insertGuestWithSession, values: [...guestValues(collection, record), ...sessionValues(session.row)] }
+          : { ...insertGuest, values: guestValues(collection, record) });
+        if (rows[0]?.inserted) return session?.applied();
         // A statement of its own: the one above read from before the racing commit it waited for.
         const same = await db.query({ ...isGuestWithCredential, values: [record.id, record.passwordHash] });
         if (same.rowCount !== 1) throw new AuthError('stale_form');
         throw new AlreadyApplied(`guest ${record.id} was made by a racing request`);
+      }, {
+        carry(next) {
+          const session = sessionSaveOf(next);
+          return !session || session.row.accountId !== record.id ? undefined : make(session);
+        },
       });
+      return make();
     },
 
     promote(collection, id, promotion) {
@@ -187,6 +198,28 @@ function insertValues(record: NewRecord): unknown[] {
 }
 
 /**
+ * A new guest in one statement: the accounts row first, and ON CONFLICT makes a racing twin's
+ * statement insert nothing at all (nor its session). With `session`, the session signed in to the
+ * guest too ($14–$17, as session-rows.ts binds them). Parameters are cast: in INSERT … SELECT,
+ * Postgres does not take their types from the columns.
+ */
+function guestStatement(table: string, session: boolean): string {
+  return `WITH account AS (
+      INSERT INTO accounts (id, collection) VALUES ($1, $13) ON CONFLICT (id) DO NOTHING RETURNING id
+    ), record AS (
+      INSERT INTO ${table} (${RECORD_COLUMNS})
+      SELECT id, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::boolean, $8::bigint, $9::bigint,
+        $10::bigint, $11::jsonb, $12::bigint FROM account
+    ), event AS (
+      INSERT INTO auth_events (type, record_id, collection, created_at) SELECT 'guest_created', id, $13, $8 FROM account
+    )${session ? `, session AS (
+      INSERT INTO sessions (sid, sess, expires_at, account_id) SELECT $14::text, $15::text, $16::bigint, $17::text FROM account
+      ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expires_at = EXCLUDED.expires_at, account_id = EXCLUDED.account_id
+    )` : ''}
+    SELECT EXISTS (SELECT 1 FROM account) AS inserted`;
+}
+
+/**
  * A collection's statements. Those on every page view and every new guest are named: pg prepares
  * each once per connection and Postgres plans it once, instead of parsing and planning it anew at
  * every request.
@@ -196,18 +229,8 @@ function statementsFor(collection: string) {
   const named = (name: string, text: string) => ({ name: `accounts_${collection}_${name}`, text });
   return {
     find: named('find', `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE id = $1`),
-    // The accounts row first: ON CONFLICT makes a racing twin's statement insert nothing at all.
-    // Parameters are cast: in INSERT … SELECT, Postgres does not take their types from the columns.
-    insertGuest: named('insert_guest', `WITH account AS (
-        INSERT INTO accounts (id, collection) VALUES ($1, $13) ON CONFLICT (id) DO NOTHING RETURNING id
-      ), record AS (
-        INSERT INTO ${table} (${RECORD_COLUMNS})
-        SELECT id, $2::text, $3::text, $4::text, $5::text, $6::boolean, $7::boolean, $8::bigint, $9::bigint,
-          $10::bigint, $11::jsonb, $12::bigint FROM account
-      ), event AS (
-        INSERT INTO auth_events (type, record_id, collection, created_at) SELECT 'guest_created', id, $13, $8 FROM account
-      )
-      SELECT EXISTS (SELECT 1 FROM account) AS inserted`),
+    insertGuest: named('insert_guest', guestStatement(table, false)),
+    insertGuestWithSession: named('insert_guest_with_session', guestStatement(table, true)),
     // lower(email) on both sides: case-insensitive, as SQLite's NOCASE column, and on the index.
     findRegisteredByEmail: `SELECT ${RECORD_COLUMNS} FROM ${table} WHERE lower(email) = lower($1) AND NOT is_anonymous`,
     idsByEmail: `SELECT id FROM ${table} WHERE lower(email) = ANY (SELECT lower(form) FROM unnest($1::text[]) AS form)`,

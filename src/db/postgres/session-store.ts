@@ -1,15 +1,13 @@
 import session from 'express-session';
 import type pg from 'pg';
 import type { SessionIndex, StoredRecord } from '../../auth/stores.ts';
-import type { SessionStorage } from '../../http/sessions.ts';
+import type { RenderSessionSave, SessionStorage } from '../../http/sessions.ts';
 import { toRecord, type AccountRow } from './account-store.ts';
 import { isMissingAccount } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
+import { expiresAtOf, rowOf, sessionSaveWrite, sessionValues, UPSERT_SESSION, type SessionRow } from './session-rows.ts';
 
 const PURGE_BATCH = 1000;
-
-/** A session whose cookie has no expiry (a browser-session cookie) is kept a day, as connect-pg-simple does. */
-const NO_EXPIRY_TTL_MS = 86_400_000;
 
 // Named statements: pg prepares each once per pooled connection, and Postgres plans it once.
 /**
@@ -25,11 +23,6 @@ function getStatement(collections: readonly string[]) {
       ${joins.join(' ')} WHERE s.sid = $1 AND s.expires_at >= $2`,
   };
 }
-const SET = {
-  name: 'sessions_set',
-  text: `INSERT INTO sessions (sid, sess, expires_at, account_id) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expires_at = EXCLUDED.expires_at, account_id = EXCLUDED.account_id`,
-};
 const DESTROY = { name: 'sessions_destroy', text: 'DELETE FROM sessions WHERE sid = $1' };
 // Not past its expiry: an expired session reads as absent, and a touch must not bring it back.
 const TOUCH = { name: 'sessions_touch', text: 'UPDATE sessions SET expires_at = $2 WHERE sid = $1 AND expires_at >= $3' };
@@ -43,22 +36,17 @@ const PURGE = {
     (SELECT sid FROM sessions WHERE expires_at < $1 LIMIT ${PURGE_BATCH} FOR UPDATE SKIP LOCKED)`,
 };
 
-/** One `sessions` row: what the store writes for express-session's data. */
-interface SessionRow { sid: string; sess: string; expiresAt: number; accountId: string | null }
+/**
+ * How far express-session may have moved a session's expiry between a render's save of it and
+ * its own (it resets the cookie's max age as the response ends) for that save to count as the
+ * same: milliseconds, in practice.
+ */
+const SAVED_IN_RENDER_DRIFT_MS = 60_000;
 
-/** When a session ends: its cookie's expiry, else its max age from `now`. */
-function expiresAtOf(sess: session.SessionData, now: number): number {
-  const { cookie } = sess;
-  // express-session hands a Cookie whose `expires` is a Date; JSON read back, a string.
-  if (cookie?.expires) return new Date(cookie.expires).getTime();
-  const maxAge = cookie?.maxAge ?? cookie?.originalMaxAge;
-  return now + (typeof maxAge === 'number' ? maxAge : NO_EXPIRY_TTL_MS);
-}
+/** A session as a render saved it: its row, and its data but for the cookie (see `set`). */
+interface SavedInRender { row: SessionRow; data: string }
 
-function rowOf(sid: string, sess: session.SessionData, now: number): SessionRow {
-  const accountId = typeof sess.auth?.id === 'string' ? sess.auth.id : null;
-  return { sid, sess: JSON.stringify(sess), expiresAt: expiresAtOf(sess, now), accountId };
-}
+const dataOf = (sess: session.SessionData) => JSON.stringify({ ...sess, cookie: undefined });
 
 /** Settles `callback` once, with the work's result or its error (connect-sqlite3 can call back twice). */
 function settle<T>(work: () => Promise<T>, callback?: (error: unknown, value?: T) => void): void {
@@ -78,6 +66,8 @@ class PostgresSessionStore extends session.Store {
   readonly #get: { name: string; text: string };
   /** What the last `get` read of the account its session names, until `takeAccountRead` hands it over. */
   #accountRead: AccountRead | undefined;
+  /** Sessions a render's transaction wrote (`saveInRender`), until express-session saves them. */
+  readonly #savedInRender = new WeakMap<object, SavedInRender>();
 
   constructor(private readonly pool: pg.Pool, private readonly collections: readonly string[]) {
     super();
@@ -111,11 +101,33 @@ class PostgresSessionStore extends session.Store {
     return read?.sid === sid ? read.account : undefined;
   }
 
+  /**
+   * The write that saves `current` as `data` in a render's transaction (for a new guest, in the
+   * guest's own statement), and what to run once that transaction has committed: from then on
+   * express-session's save of this same session, unchanged, writes nothing.
+   */
+  saveInRender(current: session.Session, data: session.SessionData): RenderSessionSave {
+    const saved: SavedInRender = { row: rowOf(current.id, data, Date.now()), data: dataOf(data) };
+    let applied = false;
+    return {
+      write: sessionSaveWrite({ row: saved.row, applied: () => { applied = true; } }),
+      committed: () => { if (applied) this.#savedInRender.set(current, saved); },
+    };
+  }
+
   override set(sid: string, sess: session.SessionData, callback?: (error?: unknown) => void): void {
+    const now = Date.now();
+    const saved = this.#savedInRender.get(sess);
+    if (saved) {
+      this.#savedInRender.delete(sess);
+      const moved = expiresAtOf(sess, now) - saved.row.expiresAt;
+      // express-session handles a store that calls back at once.
+      if (saved.row.sid === sid && saved.data === dataOf(sess) && moved >= 0 && moved <= SAVED_IN_RENDER_DRIFT_MS) return void callback?.();
+    }
     settle(async () => {
-      const row = rowOf(sid, sess, Date.now());
+      const row = rowOf(sid, sess, now);
       try {
-        await this.pool.query({ ...SET, values: [row.sid, row.sess, row.expiresAt, row.accountId] });
+        await this.pool.query({ ...UPSERT_SESSION, values: sessionValues(row) });
       } catch (error) {
         if (!isMissingAccount(error)) throw error;
         // The account was deleted (by cleanup, or on another device) while this request ran,
@@ -164,6 +176,7 @@ export function openPostgresSessionStorage(pool: pg.Pool, collections: readonly 
   return {
     store,
     takeAccountRead: (sid) => store.takeAccountRead(sid),
+    saveInRender: (current, data) => store.saveInRender(current, data),
     index: createPostgresSessionIndex(pool),
     ready: Promise.resolve(),
     close: async () => {},

@@ -9,6 +9,8 @@ interface PostgresWrite<T> extends Write<T> {
   apply(db: Queryable): Promise<T>;
   /** Changes the database in one statement at most, so it is atomic without a transaction around it. */
   readonly standalone?: true;
+  /** This write with `next`'s change in its one statement too, when it can take it. */
+  carry?(next: Write<unknown>): Write<T> | undefined;
 }
 
 /** Wraps the statements of one write; the Postgres stores build every write with this. */
@@ -19,10 +21,23 @@ export function postgresWrite<T>(apply: (client: pg.ClientBase) => Promise<T>): 
 /**
  * A write whose change is one statement (any statements besides it only read, after it): alone
  * in a unit of work, it runs on its own, with no BEGIN and COMMIT around it. That is two round
- * trips and two statements fewer for the commonest page write, a new guest.
+ * trips and two statements fewer for the commonest page write, a new guest. `carry` lets it take
+ * the write queued after it into that statement (the new guest's session).
  */
-export function postgresStatement<T>(apply: (db: Queryable) => Promise<T>): Write<T> {
-  return { apply, standalone: true } as PostgresWrite<T>;
+export function postgresStatement<T>(apply: (db: Queryable) => Promise<T>,
+  options: { carry?(next: Write<unknown>): Write<T> | undefined } = {}): Write<T> {
+  return { apply, standalone: true, carry: options.carry } as PostgresWrite<T>;
+}
+
+/**
+ * The one standalone statement that does all of `writes`, if there is one: a lone standalone
+ * write, or one that carries the write after it (a new guest and the session it signs in to).
+ */
+function asOneStatement(writes: ReadonlyArray<Write<unknown>>): PostgresWrite<unknown> | undefined {
+  const [first, next, ...rest] = writes as ReadonlyArray<PostgresWrite<unknown>>;
+  if (!first?.standalone || rest.length > 0) return undefined;
+  const one = next === undefined ? first : first.carry?.(next) as PostgresWrite<unknown> | undefined;
+  return one?.standalone ? one : undefined;
 }
 
 /**
@@ -33,8 +48,9 @@ export function postgresStatement<T>(apply: (db: Queryable) => Promise<T>): Writ
  */
 export function createPostgresTransactor(pool: pg.Pool): Transactor {
   const transact: Transact = async (writes) => {
-    const only = writes.length === 1 ? writes[0] as PostgresWrite<unknown> : undefined;
-    if (only?.standalone) return [await only.apply(pool)];
+    const one = asOneStatement(writes);
+    // Its result is the first write's; a carried write yields nothing.
+    if (one) return [await one.apply(pool), ...writes.slice(1).map(() => undefined)];
     const client = await pool.connect();
     let broken: Error | undefined;
     try {

@@ -15,7 +15,7 @@ import { insertSessionRows } from '../../../src/db/postgres/session-store.ts';
 import { openPostgresStorage, type PostgresStorage } from '../../../src/db/postgres/storage.ts';
 import { postgresWrite } from '../../../src/db/postgres/unit-of-work.ts';
 import { createSessions } from '../../../src/http/sessions.ts';
-import { tempDataDir } from '../../support.ts';
+import { guestWithCart, startApp, tempDataDir, type TestApp } from '../../support.ts';
 import { uniqueId } from './backends.ts';
 import { startPostgres, type PostgresServer } from './server.ts';
 
@@ -324,5 +324,51 @@ describe('a session read with the account it is signed in to, in one statement',
     expect(storage.sessions.takeAccountRead?.('sid-untaken')).toBeUndefined();
     await get('sid-untaken');
     expect(storage.sessions.takeAccountRead?.('another-sid')).toBeUndefined();
+  });
+});
+
+describe('the session a render signs in to, saved with the render\'s writes', () => {
+  let app: TestApp;
+  let statements: string[] = [];
+  beforeAll(async () => {
+    app = await startApp({ DATABASE_URL: await server.createDatabase() });
+    // Every statement the app sends, counted on its real pool.
+    const { pool } = app.ctx.storage as PostgresStorage;
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+      const [config] = args as [string | { text: string }];
+      statements.push(typeof config === 'string' ? config : config.text);
+      return query(...args);
+    };
+  });
+  afterAll(async () => { await app?.close(); });
+
+  const sessionRows = async () => (await app.sql<{ sid: string; sess: string; account_id: string | null }>(
+    'SELECT sid, sess, account_id FROM sessions')).map((row) => ({ ...row, sess: JSON.parse(row.sess) as session.SessionData }));
+
+  it('makes a new visitor\'s guest and its session in one statement, and express-session\'s save sends none', async () => {
+    statements = [];
+    const browser = app.browser();
+    const before = (await sessionRows()).length;
+    statements = [];
+    expect((await browser.get('/try')).status).toBe(302);
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/INSERT INTO accounts[\s\S]*INSERT INTO sessions/);
+    const rows = await sessionRows();
+    expect(rows).toHaveLength(before + 1);
+    const [guest] = await app.sql<{ id: string }>('SELECT id FROM users WHERE id = $1', rows.at(-1)!.account_id);
+    expect(rows.find((row) => row.account_id === guest!.id)!.sess).toMatchObject({ auth: { id: guest!.id, collection: 'users', guest: true } });
+    // The session works: the next request renders the guest's page.
+    expect((await browser.get('/try')).text).toContain('You are trying this as a guest');
+  });
+
+  it('saves the session again when it changed after the writes committed: a guest checkout\'s cart leaves it', async () => {
+    const browser = app.browser();
+    await guestWithCart(browser, [['candle', 1]]);
+    const [customer] = await app.sql<{ id: string }>('SELECT id FROM customers');
+    const row = (await sessionRows()).find((each) => each.account_id === customer!.id)!;
+    expect(row.sess).toMatchObject({ auth: { id: customer!.id, collection: 'customers', guest: true } });
+    expect(row.sess.cart).toBeUndefined();
+    expect((await browser.get('/checkout')).text).toContain('Place order');
   });
 });
