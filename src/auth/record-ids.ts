@@ -32,4 +32,3 @@ export function newRecordId(now = Date.now(), random: Uint8Array = randomBytes(R
   }
   return time + Buffer.from(random.buffer, random.byteOffset, RECORD_ID_RANDOM_BYTES).toString('base64url').slice(0, RANDOM_LENGTH);
 }
-

@@ -78,6 +78,7 @@ interface RenderIdentity {
 export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
   const { config, records, guests, accounts, events, verification, loginLimits, guestBudget, knownDevices, resume, sessionKeys, now } = deps;
   const renders = new WeakMap<PageScope, RenderIdentity>();
+  const saveInRender = deps.sessions?.saveInRender;
   const racingGuests = createRacingGuests();
   const isCrawler = createCrawlerCheck();
 
@@ -281,7 +282,6 @@ export function createAuthPlugin(deps: AuthPluginDeps): PagePlugin {
     beforeCommit(scope) {
       const { req, work } = scope;
       const change = renders.get(scope)?.change;
-      const saveInRender = deps.sessions?.saveInRender;
       // A sign-in that keeps the session id: the session it makes is known now, so where the
       // store can, it commits with the render's writes (a new guest on PostgreSQL: in the guest's
       // own statement), and express-session's save afterwards finds it written.

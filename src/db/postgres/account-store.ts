@@ -6,7 +6,7 @@ import { isUniqueViolation } from './errors.ts';
 import { quotedTable } from './identifiers.ts';
 import { EMAIL_LOCK_NAMESPACE } from './locks.ts';
 import { AlreadyApplied, type Write } from '../unit-of-work.ts';
-import { sessionSaveOf, sessionValues, type SessionSave } from './session-rows.ts';
+import { ON_SESSION_CONFLICT, sessionSaveOf, sessionValues, type SessionSave } from './session-rows.ts';
 import { postgresStatement, postgresWrite } from './unit-of-work.ts';
 
 /** The columns of every collection's table, in the order `insert` binds them. */
@@ -214,7 +214,7 @@ function guestStatement(table: string, session: boolean): string {
       INSERT INTO auth_events (type, record_id, collection, created_at) SELECT 'guest_created', id, $13, $8 FROM account
     )${session ? `, session AS (
       INSERT INTO sessions (sid, sess, expires_at, account_id) SELECT $14::text, $15::text, $16::bigint, $17::text FROM account
-      ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expires_at = EXCLUDED.expires_at, account_id = EXCLUDED.account_id
+      ${ON_SESSION_CONFLICT}
     )` : ''}
     SELECT EXISTS (SELECT 1 FROM account) AS inserted`;
 }

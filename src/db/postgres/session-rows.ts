@@ -27,10 +27,12 @@ export function sessionValues(row: SessionRow): unknown[] {
   return [row.sid, row.sess, row.expiresAt, row.accountId];
 }
 
+/** A save of a session that has a row already replaces it: the tail of every session insert. */
+export const ON_SESSION_CONFLICT = 'ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expires_at = EXCLUDED.expires_at, account_id = EXCLUDED.account_id';
+
 export const UPSERT_SESSION = {
   name: 'sessions_set',
-  text: `INSERT INTO sessions (sid, sess, expires_at, account_id) VALUES ($1, $2, $3, $4)
-    ON CONFLICT (sid) DO UPDATE SET sess = EXCLUDED.sess, expires_at = EXCLUDED.expires_at, account_id = EXCLUDED.account_id`,
+  text: `INSERT INTO sessions (sid, sess, expires_at, account_id) VALUES ($1, $2, $3, $4) ${ON_SESSION_CONFLICT}`,
 };
 
 /** A session's save queued on a render's unit of work: its row, and what to call once the row is written. */
