@@ -4,6 +4,9 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
+/** How long a connection waits for a lock another connection holds before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
 /**
  * Opens a SQLite file with the pragmas every connection here needs. WAL lets the server read
  * while cleanup writes; the busy timeout makes a second writer wait instead of failing with
@@ -14,7 +17,7 @@ export function openDb(file: string): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   return db;
 }

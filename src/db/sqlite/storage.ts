@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { catalogue } from '../../shop/products.ts';
 import { inMemory } from '../../http/rate-limit.ts';
+import { createLockWait } from './lock-wait.ts';
 import { migrate } from './migrate.ts';
 import { openDb, type Db } from './open.ts';
 import type { Storage } from '../storage.ts';
@@ -23,7 +24,8 @@ export interface SqliteStorage extends Storage {
 export async function openSqliteStorage(config: { dataDir: string; collections: readonly string[] }, now: () => number): Promise<SqliteStorage> {
   const db = openDb(path.join(config.dataDir, 'app.db'));
   migrate(db, config.collections);
-  const transactor = createSqliteTransactor(db);
+  const whenUnlocked = createLockWait(db);
+  const transactor = createSqliteTransactor(db, whenUnlocked);
   const products = createSqliteProductStore(db);
   const carts = createSqliteCartStore(db);
   await transactor.apply(products.seed(catalogue));
@@ -37,7 +39,7 @@ export async function openSqliteStorage(config: { dataDir: string; collections: 
     pendingConversions: createSqlitePendingConversionStore(db),
     shop: { products, carts, orders: createSqliteOrderStore(db, carts), notes: createSqliteNoteStore(db) },
     sessions,
-    outbox: createSqliteOutboxStore(db),
+    outbox: createSqliteOutboxStore(db, whenUnlocked),
     // One process serves a SQLite database: its limits can count in memory.
     limits: inMemory,
     transactor,
