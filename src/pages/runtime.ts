@@ -45,9 +45,9 @@ const METHODS = new Set(['GET', 'HEAD', 'POST']);
  * Serves `views/pages` as routes. One render: plug-ins prepare; the template runs (helpers record
  * redirects, statuses and identity changes without throwing, writes queue on the render's unit of
  * work); calls the template left un-awaited are finished; plug-ins queue what must commit with
- * the render's writes; the unit of work commits, or on any
- * failure is discarded; plug-ins apply what the render decided (a new session id, cookies); only
- * then the answer goes out: a redirect, or the page with its CSRF fields.
+ * the render's writes; the unit of work commits, or on any failure is discarded; plug-ins apply
+ * what the render decided (a new session id, cookies); only then the answer goes out: a
+ * redirect, or the page with its CSRF fields.
  */
 export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
   const eta = new Eta({

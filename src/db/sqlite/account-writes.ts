@@ -1,5 +1,6 @@
 import { AccountGoneError } from '../../errors.ts';
-import { isForeignKeyViolation, type Db } from './open.ts';
+import { isForeignKeyViolation } from './errors.ts';
+import type { Db } from './open.ts';
 
 /** Runs a write of rows that reference `accounts(id)` on behalf of one account. */
 export type AccountWrite = <T>(accountId: string, write: () => T) => T;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import Database from 'better-sqlite3';
+import { isBusy } from './errors.ts';
 import { BUSY_TIMEOUT_MS, type Db } from './open.ts';
 
 /** Runs a synchronous write transaction once SQLite's write lock is free. */
@@ -52,9 +52,4 @@ export function createLockWait(db: Db, timeoutMs = BUSY_TIMEOUT_MS): LockWait {
       await sleep(wait);
     }
   };
-}
-
-/** SQLITE_BUSY and its extended codes (SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_RECOVERY, …). */
-function isBusy(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY');
 }

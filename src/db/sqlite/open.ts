@@ -45,12 +45,3 @@ export function openSessionDb(file: string): Db {
   db.exec(SESSION_SCHEMA);
   return db;
 }
-
-export function isForeignKeyViolation(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Database.SqliteError
-    && (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY');
-}

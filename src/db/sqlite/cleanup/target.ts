@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_BATCH_SIZE } from '../../../cleanup/args.ts';
 import { migrate } from '../migrate.ts';
-import { openDb, openSessionDb, type Db } from '../open.ts';
+import { BUSY_TIMEOUT_MS, openDb, openSessionDb, type Db } from '../open.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 import { startSessionSweeper, type SessionSweeper } from './session-sweep.ts';
 
@@ -45,7 +45,7 @@ export function openCleanupTarget(config: { dataDir: string; collections: readon
   for (const connection of [db, sessionDb]) for (const pragma of pragmas) connection.pragma(pragma);
   const checkpointer = startCheckpointer([appFile, sessionFile]);
   const sessionSweeper = startSessionSweeper(sessionFile, {
-    pragmas: ['busy_timeout = 5000', 'synchronous = NORMAL', 'temp_store = MEMORY', ...pragmas],
+    pragmas: [`busy_timeout = ${BUSY_TIMEOUT_MS}`, 'synchronous = NORMAL', 'temp_store = MEMORY', ...pragmas],
     chunk: SWEEP_CHUNK, statementLimit: SWEEP_STATEMENT, committed: () => checkpointer.nudge(),
   });
   return {
