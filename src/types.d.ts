@@ -7,6 +7,12 @@ declare module 'connect-sqlite3' {
     concurrentDb?: boolean;
     createDirIfNotExists?: boolean;
   }
-  type SQLiteStoreConstructor = new (options?: SQLiteStoreOptions) => session.Store & { db: import('sqlite3').Database };
+  interface SQLiteStore extends session.Store {
+    db: import('sqlite3').Database;
+    get(sid: string, callback: (error: unknown, session?: session.SessionData | null) => void): void;
+    set(sid: string, session: session.SessionData, callback?: (error?: unknown) => void): void;
+    destroy(sid: string, callback?: (error?: unknown) => void): void;
+  }
+  type SQLiteStoreConstructor = new (options?: SQLiteStoreOptions) => SQLiteStore;
   export default function connectSqlite3(connect: typeof session): SQLiteStoreConstructor;
 }

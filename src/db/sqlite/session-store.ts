@@ -14,22 +14,23 @@ const SQLiteStore = connectSqlite3(session);
  * node-sqlite3 connection so it gets a 5 s busy timeout (cleanup writes the same file) and WAL
  * (`concurrentDb`; the README's `concurrentDB` spelling is silently ignored). The server reaches
  * the file through this connection only (see open.ts `openSessionDb`).
+ *
+ * The connection runs statements in parallel (node-sqlite3's default): serialized, every save
+ * waited for the one before it to come back to the event loop, and under load that queue, not
+ * SQLite, set the pace of new guests. Parallel is safe because no statement here is ever left
+ * open between two steps (see SessionStore.get).
  */
 export function openSqliteSessionStorage(dataDir: string): SessionStorage {
   const db = new sqlite3.Database(path.join(dataDir, 'sessions.db'));
   db.configure('busyTimeout', 5000);
-  // One statement at a time: in node-sqlite3's default parallel mode a `db.get` keeps its read
-  // transaction open until it is finalized, and a write that overlaps it cannot wait for another
-  // process's lock (SQLITE_BUSY at once, busy timeout or not: seen with cleanup running).
-  db.serialize();
   // WAL with synchronous=NORMAL: a commit no longer waits for an fsync (a crash of the machine,
   // not of the app, can lose the last sessions written), as app.db does.
   db.exec(`PRAGMA synchronous = NORMAL; ${SESSION_SCHEMA}`);
-  const store = new SQLiteStore({ db, table: 'sessions', concurrentDb: true });
-  // connect-sqlite3 purges expired rows right after it connects; statements run in order, so one
-  // queued after its 'connect' event completes after that purge.
+  const store = new SessionStore({ db, table: 'sessions', concurrentDb: true });
+  // connect-sqlite3 queues its purge of expired rows right after its 'connect' event; `wait`
+  // calls back once every statement queued before it has finished.
   const ready = new Promise<void>((resolve) => {
-    (store as unknown as { client: EventEmitter }).client.once('connect', () => db.get('SELECT 1', () => resolve()));
+    (store as unknown as { client: EventEmitter }).client.once('connect', () => process.nextTick(() => db.wait(() => resolve())));
   });
   return {
     store,
@@ -38,6 +39,23 @@ export function openSqliteSessionStorage(dataDir: string): SessionStorage {
     // After `ready`: the store's start-up purge must not find its handle closed (an uncaught error).
     close: () => ready.then(() => new Promise<void>((resolve) => db.close(() => resolve()))),
   };
+}
+
+/**
+ * connect-sqlite3's store, reading a session with `all` instead of `get`. node-sqlite3's `get`
+ * returns after the first row and leaves its statement open, holding a read transaction, until
+ * the event loop finalizes it; a save running meanwhile on another thread of the same connection
+ * then cannot wait for another process's write lock (SQLITE_BUSY at once, whatever the busy
+ * timeout: seen with cleanup running). `all` steps to the end, so the read is over before any
+ * other statement can start.
+ */
+class SessionStore extends SQLiteStore {
+  override get(sid: string, callback: (error: unknown, session?: session.SessionData | null) => void): void {
+    this.db.all<{ sess: string }>('SELECT sess FROM sessions WHERE sid = ? AND ? <= expired', [sid, Date.now()], (error, rows) => {
+      if (error) return callback(error);
+      callback(null, rows[0] ? JSON.parse(rows[0].sess) as session.SessionData : null);
+    });
+  }
 }
 
 /**
