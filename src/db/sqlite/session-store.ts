@@ -4,7 +4,7 @@ import session from 'express-session';
 import connectSqlite3 from 'connect-sqlite3';
 import sqlite3 from 'sqlite3';
 import type { SessionStorage } from '../../http/sessions.ts';
-import { SESSION_SCHEMA } from './open.ts';
+import { BUSY_TIMEOUT_MS, SESSION_SCHEMA } from './open.ts';
 import { createSessionIndex } from './session-index.ts';
 
 const SQLiteStore = connectSqlite3(session);
@@ -22,7 +22,7 @@ const SQLiteStore = connectSqlite3(session);
  */
 export function openSqliteSessionStorage(dataDir: string): SessionStorage {
   const db = new sqlite3.Database(path.join(dataDir, 'sessions.db'));
-  db.configure('busyTimeout', 5000);
+  db.configure('busyTimeout', BUSY_TIMEOUT_MS);
   // WAL with synchronous=NORMAL: a commit no longer waits for an fsync (a crash of the machine,
   // not of the app, can lose the last sessions written), as app.db does.
   db.exec(`PRAGMA synchronous = NORMAL; ${SESSION_SCHEMA}`);

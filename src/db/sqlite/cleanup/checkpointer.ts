@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { BUSY_TIMEOUT_MS } from '../open.ts';
 
 /**
  * Copies cleanup's writes from the WAL files into the databases on a worker thread.
@@ -33,7 +34,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlitePath);
 const dbs = workerData.files.map((file) => {
   const db = new Database(file);
-  db.pragma('busy_timeout = 5000');
+  db.pragma('busy_timeout = ${BUSY_TIMEOUT_MS}');
   db.pragma('synchronous = NORMAL');
   return db;
 });
