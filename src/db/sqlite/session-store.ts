@@ -6,8 +6,11 @@ import sqlite3 from 'sqlite3';
 import type { SessionStorage } from '../../http/sessions.ts';
 import { BUSY_TIMEOUT_MS, SESSION_SCHEMA } from './open.ts';
 import { createSessionIndex } from './session-index.ts';
+import { createStatementPool, type StatementPool } from './statement-pool.ts';
 
 const SQLiteStore = connectSqlite3(session);
+/** connect-sqlite3's expiry for a session whose cookie has no max age. */
+const ONE_DAY_MS = 86_400_000;
 
 /**
  * Sessions in `DATA_DIR/sessions.db`, through connect-sqlite3. We hand the store our own
@@ -26,7 +29,7 @@ export function openSqliteSessionStorage(dataDir: string): SessionStorage {
   // WAL with synchronous=NORMAL: a commit no longer waits for an fsync (a crash of the machine,
   // not of the app, can lose the last sessions written), as app.db does.
   db.exec(`PRAGMA synchronous = NORMAL; ${SESSION_SCHEMA}`);
-  const store = new SessionStore({ db, table: 'sessions', concurrentDb: true });
+  const store = new SessionStore(db);
   // connect-sqlite3 queues its purge of expired rows right after its 'connect' event; `wait`
   // calls back once every statement queued before it has finished.
   const ready = new Promise<void>((resolve) => {
@@ -37,24 +40,59 @@ export function openSqliteSessionStorage(dataDir: string): SessionStorage {
     index: createSessionIndex(db),
     ready,
     // After `ready`: the store's start-up purge must not find its handle closed (an uncaught error).
-    close: () => ready.then(() => new Promise<void>((resolve) => db.close(() => resolve()))),
+    close: () => ready.then(() => store.finalize()).then(() => new Promise<void>((resolve, reject) => {
+      db.close((error) => (error ? reject(error) : resolve()));
+    })),
   };
 }
 
 /**
- * connect-sqlite3's store, reading a session with `all` instead of `get`. node-sqlite3's `get`
+ * connect-sqlite3's store, with its three statements of every request kept prepared
+ * (statement-pool.ts) and a session read with `all` instead of `get`. node-sqlite3's `get`
  * returns after the first row and leaves its statement open, holding a read transaction, until
  * the event loop finalizes it; a save running meanwhile on another thread of the same connection
  * then cannot wait for another process's write lock (SQLITE_BUSY at once, whatever the busy
  * timeout: seen with cleanup running). `all` steps to the end, so the read is over before any
- * other statement can start.
+ * other statement can start. The table's name is connect-sqlite3's default, as in SESSION_SCHEMA.
  */
 class SessionStore extends SQLiteStore {
+  readonly #read: StatementPool;
+  readonly #save: StatementPool;
+  readonly #remove: StatementPool;
+
+  constructor(db: sqlite3.Database) {
+    super({ db, table: 'sessions', concurrentDb: true });
+    this.#read = createStatementPool(db, 'SELECT sess FROM sessions WHERE sid = ? AND ? <= expired');
+    this.#save = createStatementPool(db, 'INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)');
+    this.#remove = createStatementPool(db, 'DELETE FROM sessions WHERE sid = ?');
+  }
+
   override get(sid: string, callback: (error: unknown, session?: session.SessionData | null) => void): void {
-    this.db.all<{ sess: string }>('SELECT sess FROM sessions WHERE sid = ? AND ? <= expired', [sid, Date.now()], (error, rows) => {
+    this.#read.all<{ sess: string }>([sid, Date.now()], (error, rows) => {
       if (error) return callback(error);
       callback(null, rows[0] ? JSON.parse(rows[0].sess) as session.SessionData : null);
     });
+  }
+
+  /** As connect-sqlite3's: the row expires with the cookie, or in a day when the cookie has no max age. */
+  override set(sid: string, data: session.SessionData, callback?: (error?: unknown) => void): void {
+    let sess: string;
+    try {
+      sess = JSON.stringify(data);
+    } catch (error) {
+      return callback?.(error);
+    }
+    const expired = Date.now() + (data.cookie.maxAge ?? ONE_DAY_MS);
+    this.#save.run([sid, expired, sess], (error) => callback?.(error ?? undefined));
+  }
+
+  override destroy(sid: string, callback?: (error?: unknown) => void): void {
+    this.#remove.run([sid], (error) => callback?.(error ?? undefined));
+  }
+
+  /** Before the connection closes: it cannot while prepared statements are left. */
+  finalize(): Promise<void> {
+    return Promise.all([this.#read.finalize(), this.#save.finalize(), this.#remove.finalize()]).then(() => {});
   }
 }
 
