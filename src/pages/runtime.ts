@@ -5,6 +5,7 @@ import { Eta, EtaError } from 'eta';
 import type { Transactor } from '../db/unit-of-work.ts';
 import { AppError, findCause, StorageUnavailableError } from '../errors.ts';
 import { errorPages, standaloneErrorPage } from '../http/errors.ts';
+import { redirectWithoutBody } from '../http/redirect.ts';
 import { refererPath } from '../http/same-site-paths.ts';
 import { fillCsrfTokens, injectCsrfFields } from './csrf-fields.ts';
 import type { PageInfo, PagePlugin } from './plugin.ts';
@@ -97,7 +98,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     const limited = raised.find((error): error is AppError => error instanceof AppError && error.retryAfterSeconds !== undefined);
     if (limited) res.set('Retry-After', String(limited.retryAfterSeconds));
     if (redirect) {
-      res.redirect(redirect.status ?? (req.method === 'POST' ? 303 : 302), redirect.location);
+      redirectWithoutBody(res, redirect.status ?? (req.method === 'POST' ? 303 : 302), redirect.location);
       return;
     }
     for (const [name, value] of headers) res.set(name, value);
@@ -128,7 +129,7 @@ export function createPageRuntime(options: PageRuntimeOptions): PageRuntime {
     }
     let answer: { redirect: string } | void = undefined;
     for (const plugin of options.plugins) answer = (await plugin.afterRender?.(scope, { failure })) ?? answer;
-    if (answer) return res.redirect(303, answer.redirect);
+    if (answer) return redirectWithoutBody(res, 303, answer.redirect);
     if (html === undefined) return failed(req, res, match.file, failure);
     if (scope.outcome.notFound) return renderError(req, res, 404);
     send(scope, html);

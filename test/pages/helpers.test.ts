@@ -23,6 +23,12 @@ describe('redirect()', () => {
     expect(response.text).not.toContain('This body is never sent');
   });
 
+  it('answers with no body at all: only the status and Location', async () => {
+    const response = await app.browser().get('/redirect').set('Accept', 'text/html');
+    expect(response.headers['content-length']).toBe('0');
+    expect(response.text).toBe('');
+  });
+
   it('does not throw: the template\'s try block runs on, and its catch never runs', async () => {
     const browser = app.browser();
     await browser.get('/redirect');
