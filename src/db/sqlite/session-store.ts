@@ -74,7 +74,7 @@ class SessionStore extends SQLiteStore {
     });
   }
 
-  /** As connect-sqlite3's: the row expires with the cookie, or in a day when the cookie has no max age. */
+  /** As connect-sqlite3 does: the row expires with the cookie, or in a day when the cookie has no max age (or 0). */
   override set(sid: string, data: session.SessionData, callback?: (error?: unknown) => void): void {
     let sess: string;
     try {
@@ -82,7 +82,7 @@ class SessionStore extends SQLiteStore {
     } catch (error) {
       return callback?.(error);
     }
-    const expired = Date.now() + (data.cookie.maxAge ?? ONE_DAY_MS);
+    const expired = Date.now() + (data.cookie.maxAge || ONE_DAY_MS);
     this.#save.run([sid, expired, sess], (error) => callback?.(error ?? undefined));
   }
 
